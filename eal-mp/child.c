@@ -1,0 +1,196 @@
+/* child: a secondary forked from the zygote. It becomes the launcher's process in every way
+ * a program can see (stdio, cwd, environment, signals, name), keeps the primary's windows
+ * reserved while its executable is loaded and its pre-EAL code runs, then does a genuine
+ * DPDK secondary init in the interposed rte_eal_init and checks that every window landed
+ * at the primary's address. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include "internal.h"
+#include "log.h"
+#include "rundir.h"
+
+int dpdkmp_in_child;
+static const struct dpdkmp_winset *child_windows;
+
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+{
+	char buf[1536];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	DPDKMP_ERR("%s", buf);
+	_exit(126);     /* as a shell does for a command that cannot be executed */
+}
+
+static void reset_signals(void)
+{
+	sigset_t none;
+
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Installs the launcher's stdio as 0, 1, 2 and closes every other fd but the executable's,
+ * which is returned renumbered as 3. */
+static int install_fds(int stdio[3], int exe_fd)
+{
+	int tmp[4];
+
+	/* Move everything above 2 first so that dup2 never clobbers a source. */
+	for (int i = 0; i < 3; i++)
+		tmp[i] = fcntl(stdio[i], F_DUPFD_CLOEXEC, 10);
+	tmp[3] = fcntl(exe_fd, F_DUPFD_CLOEXEC, 10);
+	for (int i = 0; i < 4; i++)
+		if (tmp[i] < 0)
+			die("cannot install the launcher's file descriptors: %s", strerror(errno));
+	for (int i = 0; i < 3; i++)
+		if (dup2(tmp[i], i) < 0)
+			die("dup2: %s", strerror(errno));
+	if (dup3(tmp[3], 3, O_CLOEXEC) < 0)
+		die("dup3: %s", strerror(errno));
+	syscall(SYS_close_range, 4u, ~0u, 0u);
+	return 3;
+}
+
+/* ps and top show comm and /proc/PID/cmdline: make them the secondary's, not the primary's. */
+static void set_identity(char **argv, int argc)
+{
+	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	size_t len = 0;
+	char *area;
+
+	prctl(PR_SET_NAME, base);
+	program_invocation_name = argv[0];
+	program_invocation_short_name = (char *)base;
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	area = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		return;
+	for (int i = 0, off = 0; i < argc; i++) {
+		size_t l = strlen(argv[i]) + 1;
+
+		memcpy(area + off, argv[i], l);
+		off += (int)l;
+	}
+	/* Needs CAP_SYS_RESOURCE; without it only comm changes. */
+	if (prctl(PR_SET_MM, PR_SET_MM_ARG_START, (unsigned long)area, 0, 0) < 0 ||
+	    prctl(PR_SET_MM, PR_SET_MM_ARG_END, (unsigned long)(area + len), 0, 0) < 0) {
+		if (prctl(PR_SET_MM, PR_SET_MM_ARG_END, (unsigned long)(area + len), 0, 0) == 0)
+			prctl(PR_SET_MM, PR_SET_MM_ARG_START, (unsigned long)area, 0, 0);
+	}
+}
+
+void dpdkmp_child_main(struct dpdkmp_child_args *a)
+{
+	struct dpdkmp_spawn_req *r = a->req;
+	const char *name = strrchr(r->argv[0], '/') ? strrchr(r->argv[0], '/') + 1 : r->argv[0];
+	dpdkmp_main_fn main_fn = NULL;
+	char err[1024];
+	int exe_fd, code;
+
+	dpdkmp_in_child = 1;
+	dpdkmp_log_set_role(DPDKMP_ROLE_CHILD);
+	reset_signals();
+	/* Our own session: the primary's terminal signals are not ours, the launcher's are
+	 * forwarded by the launcher. */
+	setsid();
+	exe_fd = install_fds(a->stdio, a->exe_fd);
+	if (chdir(r->cwd) < 0)
+		die("cannot change to the launcher's directory %s: %s", r->cwd, strerror(errno));
+	environ = r->envp;
+	/* The buffering mode of the primary's stdout is not the launcher's. */
+	setvbuf(stdout, NULL, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, BUFSIZ);
+	optind = 1;
+	opterr = 1;
+	optarg = NULL;
+	child_windows = a->windows;
+	if (dpdkmp_windows_reserve(a->windows, err, sizeof(err)) < 0)
+		die("%s", err);
+	set_identity(r->argv, (int)r->argc);
+
+	if (a->same_binary) {
+		main_fn = dpdkmp_primary_main;
+		if (!main_fn)
+			die("the primary's main was not recorded (libdpdkmp must be preloaded or "
+			    "linked before libc)");
+	} else if (dpdkmp_loader_load(exe_fd, a->elf, name, &main_fn, err, sizeof(err)) < 0) {
+		die("%s", err);
+	}
+	close(exe_fd);
+	code = main_fn((int)r->argc, r->argv, environ);
+	exit(code);
+}
+
+/* EAL needs to be told it is a secondary; `dpdkmp run prog -l 1` should just work, so
+ * --proc-type=secondary is added when no --proc-type was given. */
+static int real_init(dpdkmp_eal_init_fn real, int argc, char **argv)
+{
+	const char *pt = dpdkmp_arg_value(argc, argv, "--proc-type");
+	char **v;
+	int ret;
+
+	if (pt)
+		return real(argc, argv);
+	v = calloc((size_t)argc + 2, sizeof(*v));
+	if (!v)
+		return real(argc, argv);
+	v[0] = argv[0];
+	v[1] = (char *)"--proc-type=secondary";
+	memcpy(v + 2, argv + 1, (size_t)(argc - 1) * sizeof(*v));
+	ret = real(argc + 1, v);
+	/* EAL permutes its argv and puts the program name before the application's
+	 * arguments; mirror the result into the caller's array, one slot shorter. */
+	memcpy(argv + 1, v + 2, (size_t)(argc - 1) * sizeof(*v));
+	if (ret > 0)
+		ret--;
+	return ret;
+}
+
+int dpdkmp_child_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
+{
+	const char *pt = dpdkmp_arg_value(argc, argv, "--proc-type");
+	int ret;
+
+	if (pt && strcmp(pt, "secondary") && strcmp(pt, "auto")) {
+		DPDKMP_ERR("--proc-type=%s: a program run through dpdkmp is a secondary; use "
+			   "--proc-type=secondary or leave it out", pt);
+		rte_errno = EINVAL;
+		return -1;
+	}
+	if (child_windows)
+		dpdkmp_windows_release(child_windows);
+	ret = real_init(real, argc, argv);
+	if (ret < 0)
+		return ret;
+	dpdkmp_loader_post_init();
+	if (child_windows && dpdkmp_windows_verify(child_windows) < 0) {
+		DPDKMP_ERR("this secondary's memory does not match the primary's; refusing to run it");
+		rte_eal_cleanup();
+		rte_errno = EFAULT;
+		return -1;
+	}
+	child_windows = NULL;
+	return ret;
+}

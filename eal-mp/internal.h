@@ -1,0 +1,61 @@
+/* Declarations shared by the files of libdpdkmp.so; not installed. Each process role has
+ * its own file: primary.c, zygote.c, child.c, launcher.c; loader.c loads a secondary's
+ * executable; windows.c owns the primary's VA windows. */
+#ifndef DPDKMP_INTERNAL_H
+#define DPDKMP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "elfinfo.h"
+#include "proto.h"
+
+typedef int (*dpdkmp_main_fn)(int, char **, char **);
+typedef int (*dpdkmp_eal_init_fn)(int, char **);
+
+/* The primary's VA windows: memseg lists and runtime-dir file mappings. */
+struct dpdkmp_winset {
+	uint32_t n;
+	pid_t primary_pid;
+	char runtime_dir[256];
+	struct dpdkmp_window w[DPDKMP_MAX_WINDOWS];
+};
+
+/* windows.c */
+int dpdkmp_windows_collect(struct dpdkmp_winset *ws);
+int dpdkmp_windows_reserve(const struct dpdkmp_winset *ws, char *err, size_t errlen);
+void dpdkmp_windows_release(const struct dpdkmp_winset *ws);
+int dpdkmp_windows_verify(const struct dpdkmp_winset *ws);
+
+/* interpose.c */
+extern dpdkmp_main_fn dpdkmp_primary_main;
+int dpdkmp_capture_main(void *entry, dpdkmp_main_fn *out);
+/* entry_x86_64.S: switches to sp and jumps to a process entry point; never returns. */
+void dpdkmp_enter_entry(void *entry, void *sp) __attribute__((noreturn));
+
+/* primary.c */
+int dpdkmp_primary_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv);
+
+/* zygote.c */
+void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid) __attribute__((noreturn));
+
+/* child.c */
+struct dpdkmp_child_args {
+	struct dpdkmp_spawn_req *req;
+	int exe_fd;
+	int stdio[3];
+	int same_binary;
+	const struct dpdkmp_elf_info *elf;
+	const struct dpdkmp_winset *windows;
+};
+extern int dpdkmp_in_child;
+void dpdkmp_child_main(struct dpdkmp_child_args *a) __attribute__((noreturn));
+int dpdkmp_child_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv);
+
+/* loader.c */
+int dpdkmp_loader_load(int exe_fd, const struct dpdkmp_elf_info *info, const char *name,
+		       dpdkmp_main_fn *out, char *err, size_t errlen);
+void dpdkmp_loader_post_init(void);
+
+#endif

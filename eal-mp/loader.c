@@ -1,0 +1,256 @@
+/* loader: loads a secondary's executable that is not the primary's into the child.
+ * glibc refuses to dlopen a PIE, so a memfd copy with DF_1_PIE cleared is loaded instead;
+ * main is captured by running the executable's own _start up to __libc_start_main (works on
+ * stripped binaries, where dlsym("main") cannot); and the executable's COPY relocations,
+ * which give it private snapshots of library data (optarg, stdout, rte_eth_devices, ...),
+ * are made live by copying the current values in and pointing every other object's GOT
+ * at the executable's copy, as a normally started process would have it. */
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "log.h"
+
+#define MAX_COPIES 512
+
+struct copy_reloc {
+	const char *name;
+	uintptr_t canon;        /* the definition every other object was bound to */
+	uintptr_t dst;          /* the executable's copy */
+};
+
+static struct {
+	struct link_map *lm;
+	struct copy_reloc copies[MAX_COPIES];
+	unsigned int ncopies;
+	unsigned int patched;
+} ld;
+
+struct dyn {
+	uintptr_t base;
+	const ElfW(Sym) *sym;
+	const char *str;
+	const ElfW(Rela) *rela;
+	size_t relasz;
+	const ElfW(Rela) *jmprel;
+	size_t pltrelsz;
+};
+
+static int read_dyn(uintptr_t base, const ElfW(Dyn) *d, struct dyn *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->base = base;
+	/* glibc relocates d_ptr of most objects; the vDSO's are raw offsets. */
+#define ABS(x) ((uintptr_t)(x) < base ? (uintptr_t)(x) + base : (uintptr_t)(x))
+	for (; d->d_tag != DT_NULL; d++) {
+		switch (d->d_tag) {
+		case DT_SYMTAB: out->sym = (const void *)ABS(d->d_un.d_ptr); break;
+		case DT_STRTAB: out->str = (const void *)ABS(d->d_un.d_ptr); break;
+		case DT_RELA: out->rela = (const void *)ABS(d->d_un.d_ptr); break;
+		case DT_RELASZ: out->relasz = d->d_un.d_val; break;
+		case DT_JMPREL: out->jmprel = (const void *)ABS(d->d_un.d_ptr); break;
+		case DT_PLTRELSZ: out->pltrelsz = d->d_un.d_val; break;
+		}
+	}
+#undef ABS
+	return out->sym && out->str ? 0 : -ENOEXEC;
+}
+
+static const struct copy_reloc *copy_for_value(uintptr_t v)
+{
+	for (unsigned int i = 0; i < ld.ncopies; i++)
+		if (ld.copies[i].canon == v)
+			return &ld.copies[i];
+	return NULL;
+}
+
+static void patch_slot(uintptr_t *slot, uintptr_t value)
+{
+	uintptr_t page = (uintptr_t)slot & ~(uintptr_t)(getpagesize() - 1);
+
+	/* GOT slots sit in RELRO, read-only after relocation. */
+	if (mprotect((void *)page, (size_t)getpagesize(), PROT_READ | PROT_WRITE) == 0) {
+		*slot = value;
+		ld.patched++;
+	}
+}
+
+static void patch_object(const struct dyn *d)
+{
+	const ElfW(Rela) *tabs[2] = { d->rela, d->jmprel };
+	size_t sizes[2] = { d->relasz, d->pltrelsz };
+
+	for (int t = 0; t < 2; t++) {
+		for (size_t i = 0; tabs[t] && i < sizes[t] / sizeof(ElfW(Rela)); i++) {
+			const ElfW(Rela) *r = &tabs[t][i];
+			unsigned long type = ELF64_R_TYPE(r->r_info), si = ELF64_R_SYM(r->r_info);
+			uintptr_t *slot = (uintptr_t *)(d->base + r->r_offset);
+			uintptr_t addend;
+			const struct copy_reloc *c;
+
+			if (!si || (type != R_X86_64_GLOB_DAT && type != R_X86_64_JUMP_SLOT &&
+				    type != R_X86_64_64))
+				continue;
+			addend = type == R_X86_64_64 ? (uintptr_t)r->r_addend : 0;
+			/* Compare the value first: cheap, and rarely a hit. */
+			c = copy_for_value(*slot - addend);
+			if (!c || strcmp(d->str + d->sym[si].st_name, c->name) != 0)
+				continue;
+			patch_slot(slot, c->dst + addend);
+		}
+	}
+}
+
+static int patch_phdr(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct dyn d;
+
+	if (info->dlpi_addr == ld.lm->l_addr && info->dlpi_name &&
+	    strcmp(info->dlpi_name, ld.lm->l_name) == 0)
+		return 0;       /* the executable itself keeps its own copies */
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		if (info->dlpi_phdr[i].p_type != PT_DYNAMIC)
+			continue;
+		if (read_dyn(info->dlpi_addr,
+			     (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr), &d) == 0)
+			patch_object(&d);
+	}
+	return 0;
+}
+
+static int collect_copies(void)
+{
+	struct dyn d;
+
+	if (read_dyn(ld.lm->l_addr, ld.lm->l_ld, &d) < 0)
+		return -ENOEXEC;
+	for (size_t i = 0; d.rela && i < d.relasz / sizeof(ElfW(Rela)); i++) {
+		const ElfW(Rela) *r = &d.rela[i];
+		const ElfW(Sym) *s;
+		const char *name;
+		void *canon;
+
+		if (ELF64_R_TYPE(r->r_info) != R_X86_64_COPY)
+			continue;
+		s = &d.sym[ELF64_R_SYM(r->r_info)];
+		name = d.str + s->st_name;
+		/* Only the global scope was bound to: a symbol defined by a library that only
+		 * this executable needs is already bound to the executable's copy. */
+		canon = dlsym(RTLD_DEFAULT, name);
+		if (!canon)
+			continue;
+		if (ld.ncopies >= MAX_COPIES)
+			return -E2BIG;
+		ld.copies[ld.ncopies].name = name;
+		ld.copies[ld.ncopies].canon = (uintptr_t)canon;
+		ld.copies[ld.ncopies].dst = ld.lm->l_addr + r->r_offset;
+		memcpy((void *)ld.copies[ld.ncopies].dst, canon, s->st_size);
+		ld.ncopies++;
+	}
+	return 0;
+}
+
+static int copy_to_memfd(int exe_fd, const struct dpdkmp_elf_info *info, const char *name)
+{
+	struct stat st;
+	char mname[64];
+	void *src;
+	int mfd;
+	size_t done = 0;
+
+	if (fstat(exe_fd, &st) < 0)
+		return -errno;
+	snprintf(mname, sizeof(mname), "dpdkmp:%s", name);
+	mfd = memfd_create(mname, MFD_CLOEXEC);
+	if (mfd < 0)
+		return -errno;
+	src = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, exe_fd, 0);
+	if (src == MAP_FAILED) {
+		int e = -errno;
+
+		close(mfd);
+		return e;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = write(mfd, (char *)src + done, (size_t)st.st_size - done);
+
+		if (n <= 0) {
+			munmap(src, (size_t)st.st_size);
+			close(mfd);
+			return n < 0 ? -errno : -EIO;
+		}
+		done += (size_t)n;
+	}
+	munmap(src, (size_t)st.st_size);
+	if (info->pie && info->flags1_off) {
+		ElfW(Xword) flags;
+
+		if (pread(mfd, &flags, sizeof(flags), (off_t)info->flags1_off) != sizeof(flags)) {
+			close(mfd);
+			return -EIO;
+		}
+		flags &= ~(ElfW(Xword))DF_1_PIE;
+		if (pwrite(mfd, &flags, sizeof(flags), (off_t)info->flags1_off) != sizeof(flags)) {
+			close(mfd);
+			return -EIO;
+		}
+	}
+	return mfd;
+}
+
+int dpdkmp_loader_load(int exe_fd, const struct dpdkmp_elf_info *info, const char *name,
+		       dpdkmp_main_fn *out, char *err, size_t errlen)
+{
+	char path[64];
+	void *h;
+	int mfd, ret;
+
+	mfd = copy_to_memfd(exe_fd, info, name);
+	if (mfd < 0) {
+		snprintf(err, errlen, "cannot copy %s into memory: %s", name, strerror(-mfd));
+		return mfd;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	close(mfd);
+	if (!h) {
+		snprintf(err, errlen, "cannot load %s: %s", name, dlerror());
+		return -ENOEXEC;
+	}
+	if (dlinfo(h, RTLD_DI_LINKMAP, &ld.lm) < 0) {
+		snprintf(err, errlen, "cannot inspect %s after loading it: %s", name, dlerror());
+		return -ENOEXEC;
+	}
+	if ((ret = dpdkmp_capture_main((void *)(ld.lm->l_addr + info->entry), out)) < 0) {
+		snprintf(err, errlen, "cannot find main in %s: its entry point did not call "
+			 "__libc_start_main (not a glibc C program?)", name);
+		return ret;
+	}
+	if ((ret = collect_copies()) < 0) {
+		snprintf(err, errlen, "cannot fix %s's copy relocations: %s", name, strerror(-ret));
+		return ret;
+	}
+	ld.patched = 0;
+	dl_iterate_phdr(patch_phdr, NULL);
+	DPDKMP_DEBUG("loaded %s at 0x%lx: %u copy relocations, %u GOT slots redirected", name,
+		     (unsigned long)ld.lm->l_addr, ld.ncopies, ld.patched);
+	return 0;
+}
+
+void dpdkmp_loader_post_init(void)
+{
+	/* Objects loaded during the real init were bound to the libraries' definitions. */
+	if (!ld.lm)
+		return;
+	ld.patched = 0;
+	dl_iterate_phdr(patch_phdr, NULL);
+	DPDKMP_DEBUG("post-init: %u more GOT slots redirected", ld.patched);
+}

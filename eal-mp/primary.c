@@ -1,0 +1,166 @@
+/* primary: the fork server's birth. Inside the primary's rte_eal_init, while the process is
+ * still single-threaded, preload every PMD plugin EAL will load (so that plugin addresses
+ * are identical in every secondary), flush stdio, fork the zygote, then run the real init
+ * and hand the zygote the VA windows it must keep free for secondaries. */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_errno.h>
+
+#include "dpdkmp_config.h"
+#include "fdpass.h"
+#include "internal.h"
+#include "log.h"
+#include "rundir.h"
+
+static int plugin_name_ok(const char *n)
+{
+	size_t l = strlen(n);
+
+	/* EAL's rule (eal_plugindir_init): "*.so" or "*.so.<ABI>". */
+	return (l > 3 && !strcmp(n + l - 3, ".so")) ||
+	       (l > 6 && !strcmp(n + l - 6, ".so." DPDKMP_DPDK_ABI));
+}
+
+static unsigned int preload_dir(const char *dir)
+{
+	char path[4096];
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d) {
+		DPDKMP_WARN("cannot open the plugin directory %s: %s; plugin addresses may differ "
+			    "in secondaries", dir, strerror(errno));
+		return 0;
+	}
+	/* readdir order, as EAL: the load order decides the addresses. */
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (!plugin_name_ok(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (dlopen(path, RTLD_NOW))
+			n++;
+		else
+			DPDKMP_WARN("cannot preload plugin %s: %s", path, dlerror());
+	}
+	closedir(d);
+	return n;
+}
+
+/* The default plugin directory, then every -d/--driver-path in order, as EAL loads them. */
+static void preload_plugins(int argc, char **argv)
+{
+	const char *dir = getenv("DPDKMP_PMD_DIR") ?: DPDKMP_PMD_DIR;
+	unsigned int n = preload_dir(dir);
+
+	for (int i = 1; i < argc && argv[i]; i++) {
+		const char *v = NULL;
+		struct stat st;
+
+		if (!strcmp(argv[i], "--"))
+			break;
+		if ((!strcmp(argv[i], "-d") || !strcmp(argv[i], "--driver-path")) && i + 1 < argc)
+			v = argv[++i];
+		else if (!strncmp(argv[i], "-d", 2) && argv[i][2])
+			v = argv[i] + 2;
+		else if (!strncmp(argv[i], "--driver-path=", 14))
+			v = argv[i] + 14;
+		if (!v)
+			continue;
+		if (stat(v, &st) == 0 && S_ISDIR(st.st_mode))
+			n += preload_dir(v);
+		else if (dlopen(v, RTLD_NOW))
+			n++;
+	}
+	DPDKMP_DEBUG("preloaded %u plugins", n);
+}
+
+static int no_shared_config(int argc, char **argv)
+{
+	for (int i = 1; i < argc && argv[i]; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--in-memory") || !strcmp(argv[i], "--no-shconf"))
+			return 1;
+	}
+	return 0;
+}
+
+int dpdkmp_primary_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
+{
+	struct {
+		struct dpdkmp_windows h;
+		struct dpdkmp_window w[DPDKMP_MAX_WINDOWS];
+	} *msg;
+	struct dpdkmp_winset *ws;
+	int sp[2], ret, err;
+	pid_t me = getpid(), zygote;
+
+	dpdkmp_log_set_role(DPDKMP_ROLE_PRIMARY);
+	if (no_shared_config(argc, argv)) {
+		DPDKMP_WARN("--in-memory/--no-shconf: this primary cannot have secondaries, so no "
+			    "fork server is started");
+		return real(argc, argv);
+	}
+	preload_plugins(argc, argv);
+	fflush(NULL);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		DPDKMP_ERR("cannot create the zygote channel: %s; continuing without a fork server",
+			   strerror(errno));
+		return real(argc, argv);
+	}
+	zygote = fork();
+	if (zygote == 0) {
+		close(sp[0]);
+		dpdkmp_zygote_main(sp[1], me);
+	}
+	close(sp[1]);
+	if (zygote < 0) {
+		DPDKMP_ERR("cannot fork the zygote: %s; continuing without a fork server",
+			   strerror(errno));
+		close(sp[0]);
+		return real(argc, argv);
+	}
+	ret = real(argc, argv);
+	err = rte_errno;
+	if (ret < 0) {
+		close(sp[0]);   /* the zygote sees EOF and exits */
+		rte_errno = err;
+		return ret;
+	}
+	ws = malloc(sizeof(*ws));
+	msg = malloc(sizeof(*msg));
+	if (!ws || !msg || dpdkmp_windows_collect(ws) < 0) {
+		DPDKMP_ERR("cannot collect the memory windows; secondaries through dpdkmp are "
+			   "disabled for this primary");
+	} else {
+		memset(&msg->h, 0, sizeof(msg->h));
+		msg->h.nwindows = ws->n;
+		msg->h.primary_pid = (uint32_t)me;
+		memcpy(msg->h.runtime_dir, ws->runtime_dir, sizeof(msg->h.runtime_dir));
+		memcpy(msg->w, ws->w, ws->n * sizeof(ws->w[0]));
+		if (dpdkmp_send(sp[0], DPDKMP_MSG_WINDOWS, msg,
+				(uint32_t)(sizeof(msg->h) + ws->n * sizeof(ws->w[0])), NULL, 0) < 0)
+			DPDKMP_ERR("cannot reach the zygote (pid %d); secondaries through dpdkmp "
+				   "are disabled for this primary", (int)zygote);
+		else
+			DPDKMP_INFO("fork server (zygote pid %d) ready with %u windows", (int)zygote, ws->n);
+	}
+	free(ws);
+	free(msg);
+	close(sp[0]);
+	rte_errno = err;
+	return ret;
+}

@@ -1,0 +1,242 @@
+/* proto: pure encode/decode and validation of wire protocol v1 (proto.h). No I/O here, so
+ * that the unit tests and the fuzzers exercise exactly what the daemons run. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+struct type_rule {
+	uint32_t min_len;   /* fixed part */
+	uint32_t exact;     /* 1: payload must be exactly min_len */
+	uint32_t nfds;      /* exact fd count */
+};
+
+static const struct type_rule rules[DPDKMP_MSG_MAX + 1] = {
+	[DPDKMP_MSG_HELLO]      = { sizeof(struct dpdkmp_hello), 1, 0 },
+	[DPDKMP_MSG_HELLO_ACK]  = { sizeof(struct dpdkmp_hello_ack), 1, 0 },
+	[DPDKMP_MSG_SPAWN]      = { sizeof(struct dpdkmp_spawn), 0, DPDKMP_SPAWN_FDS },
+	[DPDKMP_MSG_SPAWNED]    = { sizeof(struct dpdkmp_spawned), 1, 0 },
+	[DPDKMP_MSG_EXITED]     = { sizeof(struct dpdkmp_exited), 1, 0 },
+	[DPDKMP_MSG_ERROR]      = { sizeof(struct dpdkmp_error), 0, 0 },
+	[DPDKMP_MSG_SIGNAL]     = { sizeof(struct dpdkmp_signal), 1, 0 },
+	[DPDKMP_MSG_STATUS_REQ] = { 0, 1, 0 },
+	[DPDKMP_MSG_STATUS]     = { sizeof(struct dpdkmp_status), 0, 0 },
+	[DPDKMP_MSG_WINDOWS]    = { sizeof(struct dpdkmp_windows), 0, 0 },
+};
+
+static const char *const names[DPDKMP_MSG_MAX + 1] = {
+	[DPDKMP_MSG_HELLO] = "HELLO", [DPDKMP_MSG_HELLO_ACK] = "HELLO_ACK",
+	[DPDKMP_MSG_SPAWN] = "SPAWN", [DPDKMP_MSG_SPAWNED] = "SPAWNED",
+	[DPDKMP_MSG_EXITED] = "EXITED", [DPDKMP_MSG_ERROR] = "ERROR",
+	[DPDKMP_MSG_SIGNAL] = "SIGNAL", [DPDKMP_MSG_STATUS_REQ] = "STATUS_REQ",
+	[DPDKMP_MSG_STATUS] = "STATUS", [DPDKMP_MSG_WINDOWS] = "WINDOWS",
+};
+
+const char *dpdkmp_msg_name(uint16_t type)
+{
+	return type >= 1 && type <= DPDKMP_MSG_MAX ? names[type] : "UNKNOWN";
+}
+
+int dpdkmp_hdr_check(const struct dpdkmp_hdr *h, uint32_t nfds_received)
+{
+	const struct type_rule *r;
+
+	if (h->magic != DPDKMP_MAGIC)
+		return -EBADMSG;
+	if (h->version != DPDKMP_PROTO_VERSION)
+		return -EPROTONOSUPPORT;
+	if (h->type < 1 || h->type > DPDKMP_MSG_MAX)
+		return -EBADMSG;
+	if (h->len > DPDKMP_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	if (h->nfds != nfds_received)
+		return -EBADMSG;
+	r = &rules[h->type];
+	if (h->len < r->min_len || (r->exact && h->len != r->min_len))
+		return -EBADMSG;
+	if (h->nfds != r->nfds)
+		return -EBADMSG;
+	if (h->type == DPDKMP_MSG_ERROR && h->len - r->min_len > DPDKMP_MAX_ERRMSG)
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int put_str(char **p, const char *end, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	if (n > DPDKMP_MAX_STRING || (size_t)(end - *p) < n)
+		return -E2BIG;
+	memcpy(*p, s, n);
+	*p += n;
+	return 0;
+}
+
+int dpdkmp_spawn_encode(void *buf, size_t cap, size_t *len, const char *cwd,
+			char *const argv[], char *const envp[])
+{
+	struct dpdkmp_spawn s = { 0 };
+	char *p = (char *)buf + sizeof(s), *end = (char *)buf + cap;
+	int ret;
+
+	if (!cwd || !argv || !argv[0] || cap < sizeof(s))
+		return -EINVAL;
+	if (cap > DPDKMP_MAX_PAYLOAD)
+		end = (char *)buf + DPDKMP_MAX_PAYLOAD;
+	s.cwd_len = (uint32_t)strlen(cwd) + 1;
+	if ((ret = put_str(&p, end, cwd)) < 0)
+		return ret;
+	for (; argv[s.argc]; s.argc++) {
+		if (s.argc >= DPDKMP_MAX_ARGS)
+			return -E2BIG;
+		if ((ret = put_str(&p, end, argv[s.argc])) < 0)
+			return ret;
+	}
+	for (; envp && envp[s.envc]; s.envc++) {
+		if (s.envc >= DPDKMP_MAX_ENV)
+			return -E2BIG;
+		if ((ret = put_str(&p, end, envp[s.envc])) < 0)
+			return ret;
+	}
+	memcpy(buf, &s, sizeof(s));
+	*len = (size_t)(p - (char *)buf);
+	return 0;
+}
+
+void dpdkmp_spawn_req_free(struct dpdkmp_spawn_req *r)
+{
+	free(r->buf);
+	free(r->argv);
+	free(r->envp);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Walks count NUL-terminated strings starting at *p, each at most DPDKMP_MAX_STRING. */
+static int take_strings(char **p, const char *end, uint32_t count, char **vec)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		size_t room = (size_t)(end - *p);
+		char *nul = memchr(*p, '\0', room < DPDKMP_MAX_STRING ? room : DPDKMP_MAX_STRING);
+
+		if (!nul)
+			return -EBADMSG;
+		if (vec)
+			vec[i] = *p;
+		*p = nul + 1;
+	}
+	return 0;
+}
+
+int dpdkmp_spawn_decode(const void *payload, size_t len, struct dpdkmp_spawn_req *out)
+{
+	struct dpdkmp_spawn_req r = { 0 };
+	struct dpdkmp_spawn s;
+	char *p, *end;
+	int ret;
+
+	if (len < sizeof(s) || len > DPDKMP_MAX_PAYLOAD)
+		return -EBADMSG;
+	memcpy(&s, payload, sizeof(s));
+	if (s.flags != 0 || s.argc < 1)
+		return -EBADMSG;
+	if (s.argc > DPDKMP_MAX_ARGS || s.envc > DPDKMP_MAX_ENV)
+		return -E2BIG;
+	if (s.cwd_len < 2 || s.cwd_len > DPDKMP_MAX_STRING || s.cwd_len > len - sizeof(s))
+		return -EBADMSG;
+
+	r.buf = malloc(len - sizeof(s));
+	r.argv = calloc(s.argc + 1, sizeof(char *));
+	r.envp = calloc(s.envc + 1, sizeof(char *));
+	if (!r.buf || !r.argv || !r.envp) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	memcpy(r.buf, (const char *)payload + sizeof(s), len - sizeof(s));
+	p = r.buf;
+	end = r.buf + (len - sizeof(s));
+	if (p[s.cwd_len - 1] != '\0' || strlen(p) != s.cwd_len - 1 || p[0] != '/') {
+		ret = -EBADMSG;
+		goto fail;
+	}
+	r.cwd = p;
+	p += s.cwd_len;
+	if ((ret = take_strings(&p, end, s.argc, r.argv)) < 0 ||
+	    (ret = take_strings(&p, end, s.envc, r.envp)) < 0)
+		goto fail;
+	if (p != end) {         /* trailing bytes: the counts lie */
+		ret = -EBADMSG;
+		goto fail;
+	}
+	for (uint32_t i = 0; i < s.envc; i++) {
+		if (!strchr(r.envp[i], '=') || r.envp[i][0] == '=') {
+			ret = -EBADMSG;
+			goto fail;
+		}
+	}
+	r.argc = s.argc;
+	r.envc = s.envc;
+	*out = r;
+	return 0;
+fail:
+	dpdkmp_spawn_req_free(&r);
+	return ret;
+}
+
+static int name_ok(const char *name, size_t cap)
+{
+	return memchr(name, '\0', cap) != NULL;
+}
+
+int dpdkmp_windows_decode(const void *payload, size_t len, const struct dpdkmp_windows **hdr,
+			  const struct dpdkmp_window **win)
+{
+	const struct dpdkmp_windows *h = payload;
+	const struct dpdkmp_window *w;
+
+	if (len < sizeof(*h) || ((uintptr_t)payload & 7))
+		return -EBADMSG;
+	if (h->nwindows > DPDKMP_MAX_WINDOWS)
+		return -E2BIG;
+	if (len != sizeof(*h) + (size_t)h->nwindows * sizeof(*w) || !name_ok(h->runtime_dir, sizeof(h->runtime_dir)))
+		return -EBADMSG;
+	w = (const struct dpdkmp_window *)(h + 1);
+	for (uint32_t i = 0; i < h->nwindows; i++) {
+		if (!name_ok(w[i].name, sizeof(w[i].name)) || w[i].len == 0 ||
+		    (w[i].kind != DPDKMP_WIN_MEMSEG && w[i].kind != DPDKMP_WIN_RUNFILE) ||
+		    w[i].addr + w[i].len < w[i].addr || (w[i].addr & 4095) || (w[i].len & 4095))
+			return -EBADMSG;
+	}
+	*hdr = h;
+	*win = w;
+	return 0;
+}
+
+int dpdkmp_status_decode(const void *payload, size_t len, const struct dpdkmp_status **hdr,
+			 const struct dpdkmp_window **win, const struct dpdkmp_child_info **kids)
+{
+	const struct dpdkmp_status *h = payload;
+	const struct dpdkmp_window *w;
+	const struct dpdkmp_child_info *k;
+
+	if (len < sizeof(*h) || ((uintptr_t)payload & 7))
+		return -EBADMSG;
+	if (h->nwindows > DPDKMP_MAX_WINDOWS || h->nchildren > DPDKMP_MAX_CHILDREN)
+		return -E2BIG;
+	if (len != sizeof(*h) + (size_t)h->nwindows * sizeof(*w) + (size_t)h->nchildren * sizeof(*k))
+		return -EBADMSG;
+	if (!name_ok(h->runtime_dir, sizeof(h->runtime_dir)) || !name_ok(h->primary_exe, sizeof(h->primary_exe)))
+		return -EBADMSG;
+	w = (const struct dpdkmp_window *)(h + 1);
+	k = (const struct dpdkmp_child_info *)(w + h->nwindows);
+	for (uint32_t i = 0; i < h->nwindows; i++)
+		if (!name_ok(w[i].name, sizeof(w[i].name)))
+			return -EBADMSG;
+	for (uint32_t i = 0; i < h->nchildren; i++)
+		if (!name_ok(k[i].program, sizeof(k[i].program)))
+			return -EBADMSG;
+	*hdr = h;
+	*win = w;
+	*kids = k;
+	return 0;
+}

@@ -1,0 +1,182 @@
+/* dpdkmp wire protocol v1: the only definition of the bytes exchanged between a launcher
+ * (`dpdkmp run`, transparent secondaries, `dpdkmp status`), the zygote and the primary.
+ * Explicit-width fields only; every message is one SOCK_SEQPACKET record. See docs/PROTOCOL.md. */
+#ifndef DPDKMP_PROTO_H
+#define DPDKMP_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DPDKMP_MAGIC         0x504d5044u /* "DPMP" in little-endian memory order */
+#define DPDKMP_PROTO_VERSION 1
+#define DPDKMP_SOCK_NAME     "dpdkmp.sock"
+
+/* Bounds checked on send and on receive. */
+#define DPDKMP_MAX_PAYLOAD   (60u * 1024u)
+#define DPDKMP_MAX_FDS       4u
+#define DPDKMP_MAX_ARGS      1024u
+#define DPDKMP_MAX_ENV       2048u
+#define DPDKMP_MAX_STRING    4096u    /* one argument, variable or the cwd, NUL included */
+#define DPDKMP_MAX_WINDOWS   128u
+#define DPDKMP_MAX_ERRMSG    1024u
+#define DPDKMP_MAX_CHILDREN  256u
+
+/* Message types (uint16_t on the wire). */
+#define DPDKMP_MSG_HELLO      1  /* client -> zygote: dpdkmp_hello */
+#define DPDKMP_MSG_HELLO_ACK  2  /* zygote -> client: dpdkmp_hello_ack */
+#define DPDKMP_MSG_SPAWN      3  /* client -> zygote: dpdkmp_spawn + strings, fds exe,in,out,err */
+#define DPDKMP_MSG_SPAWNED    4  /* zygote -> client: dpdkmp_spawned */
+#define DPDKMP_MSG_EXITED     5  /* zygote -> client: dpdkmp_exited */
+#define DPDKMP_MSG_ERROR      6  /* zygote -> client: dpdkmp_error + message */
+#define DPDKMP_MSG_SIGNAL     7  /* client -> zygote: dpdkmp_signal */
+#define DPDKMP_MSG_STATUS_REQ 8  /* client -> zygote: empty */
+#define DPDKMP_MSG_STATUS     9  /* zygote -> client: dpdkmp_status + windows + children */
+#define DPDKMP_MSG_WINDOWS    10 /* primary -> zygote (private socketpair): dpdkmp_windows + windows */
+#define DPDKMP_MSG_MAX        10
+
+struct dpdkmp_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	uint32_t len;   /* payload bytes after this header */
+	uint32_t nfds;  /* SCM_RIGHTS fds carried by this record */
+};
+_Static_assert(sizeof(struct dpdkmp_hdr) == 16, "wire header size");
+
+struct dpdkmp_hello {
+	uint32_t client_pid;
+	uint32_t flags;         /* must be 0 in v1 */
+};
+_Static_assert(sizeof(struct dpdkmp_hello) == 8, "hello size");
+
+struct dpdkmp_hello_ack {
+	uint32_t zygote_pid;
+	uint32_t primary_pid;
+	uint64_t primary_exe_dev; /* st_dev/st_ino of the primary's executable */
+	uint64_t primary_exe_ino;
+	uint32_t nwindows;
+	uint32_t flags;
+};
+_Static_assert(sizeof(struct dpdkmp_hello_ack) == 32, "hello ack size");
+
+/* Followed by cwd_len bytes of cwd (NUL included), then argc NUL-terminated arguments,
+ * then envc NUL-terminated "NAME=value" strings; nothing else. fds: exactly 4, in order
+ * executable (regular file, opened by the client), stdin, stdout, stderr. */
+struct dpdkmp_spawn {
+	uint32_t argc;
+	uint32_t envc;
+	uint32_t cwd_len;
+	uint32_t flags;         /* must be 0 in v1 */
+};
+_Static_assert(sizeof(struct dpdkmp_spawn) == 16, "spawn size");
+#define DPDKMP_SPAWN_FDS 4u
+
+struct dpdkmp_spawned {
+	uint32_t pid;
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct dpdkmp_spawned) == 8, "spawned size");
+
+#define DPDKMP_EXIT_CODE   1 /* value is the exit code */
+#define DPDKMP_EXIT_SIGNAL 2 /* value is the signal number */
+#define DPDKMP_REASON_NORMAL       0
+#define DPDKMP_REASON_PRIMARY_GONE 1 /* terminated because the primary exited */
+struct dpdkmp_exited {
+	uint32_t how;
+	uint32_t value;
+	uint32_t reason;
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct dpdkmp_exited) == 16, "exited size");
+
+/* Followed by msg_len bytes of text (no NUL), msg_len <= DPDKMP_MAX_ERRMSG. */
+struct dpdkmp_error {
+	int32_t err;            /* positive errno */
+	uint32_t msg_len;
+};
+_Static_assert(sizeof(struct dpdkmp_error) == 8, "error size");
+
+struct dpdkmp_signal {
+	uint32_t signo;
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct dpdkmp_signal) == 8, "signal size");
+
+#define DPDKMP_WIN_MEMSEG  1 /* a memseg list VA reservation */
+#define DPDKMP_WIN_RUNFILE 2 /* a mapping of a file under the runtime directory */
+struct dpdkmp_window {
+	uint64_t addr;
+	uint64_t len;
+	uint32_t kind;
+	uint32_t pad;
+	char name[64];          /* NUL-padded file name (RUNFILE) or memseg list name */
+};
+_Static_assert(sizeof(struct dpdkmp_window) == 88, "window size");
+
+/* Followed by nwindows dpdkmp_window. */
+struct dpdkmp_windows {
+	uint32_t nwindows;
+	uint32_t primary_pid;
+	char runtime_dir[256];  /* NUL-terminated */
+};
+_Static_assert(sizeof(struct dpdkmp_windows) == 264, "windows size");
+
+struct dpdkmp_child_info {
+	uint32_t pid;
+	uint32_t launcher_pid;
+	uint32_t launcher_uid;
+	uint32_t pad;
+	uint64_t start_ns;      /* CLOCK_REALTIME of the spawn */
+	char program[128];      /* argv[0], NUL-padded, truncated */
+};
+_Static_assert(sizeof(struct dpdkmp_child_info) == 152, "child info size");
+
+/* Followed by nwindows dpdkmp_window, then nchildren dpdkmp_child_info. */
+struct dpdkmp_status {
+	uint32_t zygote_pid;
+	uint32_t primary_pid;
+	uint32_t nwindows;
+	uint32_t nchildren;
+	char runtime_dir[256];
+	char primary_exe[256];
+};
+_Static_assert(sizeof(struct dpdkmp_status) == 528, "status size");
+
+/* A received record. fds[i] >= 0 are owned by the record until taken. */
+struct dpdkmp_msg {
+	struct dpdkmp_hdr hdr;
+	uint32_t nfds;
+	int fds[DPDKMP_MAX_FDS];
+	uint8_t payload[DPDKMP_MAX_PAYLOAD] __attribute__((aligned(8)));
+};
+
+/* Decoded SPAWN request; all pointers point into buf, which the struct owns. */
+struct dpdkmp_spawn_req {
+	char *buf;
+	const char *cwd;
+	char **argv;            /* NULL-terminated */
+	char **envp;            /* NULL-terminated */
+	uint32_t argc;
+	uint32_t envc;
+};
+
+/* Checks a header against the protocol: magic, version, known type, length bounds, the exact
+ * payload size of fixed-size types and the fd count of each type. 0 or -errno. */
+int dpdkmp_hdr_check(const struct dpdkmp_hdr *h, uint32_t nfds_received);
+
+/* Encodes a SPAWN payload into buf. 0 or -E2BIG / -EINVAL. */
+int dpdkmp_spawn_encode(void *buf, size_t cap, size_t *len, const char *cwd,
+			char *const argv[], char *const envp[]);
+/* Decodes a SPAWN payload of exactly len bytes. 0 or -EBADMSG / -E2BIG / -ENOMEM. */
+int dpdkmp_spawn_decode(const void *payload, size_t len, struct dpdkmp_spawn_req *out);
+void dpdkmp_spawn_req_free(struct dpdkmp_spawn_req *r);
+
+/* Decodes a WINDOWS or STATUS payload's variable part: validates counts against len. */
+int dpdkmp_windows_decode(const void *payload, size_t len, const struct dpdkmp_windows **hdr,
+			  const struct dpdkmp_window **win);
+int dpdkmp_status_decode(const void *payload, size_t len, const struct dpdkmp_status **hdr,
+			 const struct dpdkmp_window **win, const struct dpdkmp_child_info **kids);
+
+const char *dpdkmp_msg_name(uint16_t type);
+
+#endif

@@ -1,0 +1,258 @@
+/* dpdkmp: the command line. `primary` starts a DPDK primary with libdpdkmp preloaded,
+ * `run` is the launcher of one secondary, `status` asks a fork server what it runs.
+ * It does not load DPDK itself, so that `dpdkmp run` starts fast. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dpdkmp.h"
+#include "dpdkmp_config.h"
+#include "fdpass.h"
+#include "log.h"
+#include "proto.h"
+#include "rundir.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dpdkmp primary [--] PROGRAM [ARGS...]\n"
+		"       dpdkmp run [--] PROGRAM [ARGS...]\n"
+		"       dpdkmp status [--file-prefix PREFIX] [--json]\n"
+		"       dpdkmp --version | --help\n"
+		"\n"
+		"  primary  run a DPDK primary with the dpdkmp fork server attached\n"
+		"  run      run PROGRAM as a secondary forked from the fork server of the primary\n"
+		"           with the --file-prefix found in ARGS (default \"%s\"); stdio, signals\n"
+		"           and exit status (128+N when killed by signal N) are PROGRAM's\n"
+		"  status   show the fork server, its windows and its live secondaries\n"
+		"\n"
+		"examples:\n"
+		"  dpdkmp primary -- dpdk-testpmd -l 0-1 --no-pci --vdev net_null0 --file-prefix pg -- -i\n"
+		"  dpdkmp run -- dpdk-proc-info --file-prefix pg -- --stats\n"
+		"  dpdkmp status --file-prefix pg --json\n"
+		"\n"
+		"environment: DPDKMP_LOG=error|warning|info|debug, DPDKMP_LIB=path of libdpdkmp.so,\n"
+		"             DPDKMP_DISABLE=1 (a preloaded libdpdkmp does nothing)\n",
+		DPDKMP_DEFAULT_PREFIX);
+}
+
+/* libdpdkmp.so beside this binary in a build tree, else the installed one. */
+static int find_lib(char *out, size_t len)
+{
+	const char *env = getenv("DPDKMP_LIB");
+	char self[PATH_MAX], *slash;
+	ssize_t l;
+
+	if (env && *env) {
+		if (access(env, R_OK) < 0)
+			return -errno;
+		snprintf(out, len, "%s", env);
+		return 0;
+	}
+	l = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (l > 0) {
+		self[l] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(out, len, "%s/../eal-mp/libdpdkmp.so", self);
+			if (access(out, R_OK) == 0 && realpath(out, self)) {
+				snprintf(out, len, "%s", self);
+				return 0;
+			}
+		}
+	}
+	snprintf(out, len, "%s/libdpdkmp.so", DPDKMP_LIBDIR);
+	return access(out, R_OK) == 0 ? 0 : -ENOENT;
+}
+
+static char **skip_dashdash(char **argv)
+{
+	return argv[0] && !strcmp(argv[0], "--") ? argv + 1 : argv;
+}
+
+static int cmd_primary(char **argv)
+{
+	char lib[PATH_MAX], *pre = NULL;
+	const char *old = getenv("LD_PRELOAD");
+
+	argv = skip_dashdash(argv);
+	if (!argv[0]) {
+		DPDKMP_ERR("primary: missing PROGRAM; usage: dpdkmp primary [--] PROGRAM [ARGS...]");
+		return 2;
+	}
+	if (find_lib(lib, sizeof(lib)) < 0) {
+		DPDKMP_ERR("cannot find libdpdkmp.so (looked beside this binary and in %s); set "
+			   "DPDKMP_LIB to its path", DPDKMP_LIBDIR);
+		return 1;
+	}
+	if (asprintf(&pre, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "") < 0)
+		return 1;
+	setenv("LD_PRELOAD", pre, 1);
+	free(pre);
+	execvp(argv[0], argv);
+	DPDKMP_ERR("cannot execute %s: %s", argv[0], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
+
+static int cmd_run(char **argv)
+{
+	struct dpdkmp_launch_opts o = { .exe_fd = -1 };
+	int argc = 0;
+
+	argv = skip_dashdash(argv);
+	if (!argv[0]) {
+		DPDKMP_ERR("run: missing PROGRAM; usage: dpdkmp run [--] PROGRAM [ARGS...]");
+		return 2;
+	}
+	while (argv[argc])
+		argc++;
+	o.path = argv[0];
+	o.argv = argv;
+	o.envp = environ;
+	o.prefix = dpdkmp_arg_value(argc, argv, "--file-prefix");
+	return dpdkmp_launch(&o);
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static const char *kind_name(uint32_t k)
+{
+	return k == DPDKMP_WIN_MEMSEG ? "memseg" : k == DPDKMP_WIN_RUNFILE ? "runfile" : "?";
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file-prefix", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct dpdkmp_msg m;
+	const struct dpdkmp_status *s;
+	const struct dpdkmp_window *w;
+	const struct dpdkmp_child_info *k;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct dpdkmp_hello hello = { .client_pid = (uint32_t)getpid() };
+	const char *prefix = DPDKMP_DEFAULT_PREFIX;
+	struct pollfd p;
+	int json = 0, c, fd, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': prefix = optarg; break;
+		case 'j': json = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (dpdkmp_socket_path(prefix, sa.sun_path, sizeof(sa.sun_path)) < 0)
+		return 1;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		DPDKMP_ERR("no dpdkmp fork server for file prefix '%s' (%s: %s); is the primary running "
+			   "under `dpdkmp primary` with --file-prefix %s?", prefix, sa.sun_path,
+			   strerror(errno), prefix);
+		return 1;
+	}
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (dpdkmp_send(fd, DPDKMP_MSG_HELLO, &hello, sizeof(hello), NULL, 0) < 0 ||
+	    poll(&p, 1, 10000) <= 0 || dpdkmp_recv(fd, &m) < 0 || m.hdr.type != DPDKMP_MSG_HELLO_ACK ||
+	    dpdkmp_send(fd, DPDKMP_MSG_STATUS_REQ, NULL, 0, NULL, 0) < 0 ||
+	    poll(&p, 1, 10000) <= 0 || (ret = dpdkmp_recv(fd, &m)) < 0 ||
+	    m.hdr.type != DPDKMP_MSG_STATUS ||
+	    dpdkmp_status_decode(m.payload, m.hdr.len, &s, &w, &k) < 0) {
+		DPDKMP_ERR("the fork server of prefix '%s' did not answer the status request", prefix);
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	if (json) {
+		printf("{\"file_prefix\":");
+		json_str(prefix);
+		printf(",\"zygote_pid\":%u,\"primary_pid\":%u,\"primary_exe\":", s->zygote_pid,
+		       s->primary_pid);
+		json_str(s->primary_exe);
+		printf(",\"runtime_dir\":");
+		json_str(s->runtime_dir);
+		printf(",\"windows\":[");
+		for (uint32_t i = 0; i < s->nwindows; i++) {
+			printf("%s{\"kind\":\"%s\",\"name\":", i ? "," : "", kind_name(w[i].kind));
+			json_str(w[i].name);
+			printf(",\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"len\":%llu}",
+			       (unsigned long long)w[i].addr, (unsigned long long)(w[i].addr + w[i].len),
+			       (unsigned long long)w[i].len);
+		}
+		printf("],\"secondaries\":[");
+		for (uint32_t i = 0; i < s->nchildren; i++) {
+			printf("%s{\"pid\":%u,\"program\":", i ? "," : "", k[i].pid);
+			json_str(k[i].program);
+			printf(",\"launcher_pid\":%u,\"launcher_uid\":%u,\"start_ns\":%llu}",
+			       k[i].launcher_pid, k[i].launcher_uid, (unsigned long long)k[i].start_ns);
+		}
+		printf("]}\n");
+		return 0;
+	}
+	printf("file prefix:  %s\nprimary:      pid %u (%s)\nfork server:  zygote pid %u\n"
+	       "runtime dir:  %s\nwindows:      %u\n", prefix, s->primary_pid, s->primary_exe,
+	       s->zygote_pid, s->runtime_dir, s->nwindows);
+	printf("  %-8s %-18s %-18s %10s  %s\n", "KIND", "START", "END", "SIZE", "NAME");
+	for (uint32_t i = 0; i < s->nwindows; i++)
+		printf("  %-8s 0x%-16llx 0x%-16llx %9lluM  %s\n", kind_name(w[i].kind),
+		       (unsigned long long)w[i].addr, (unsigned long long)(w[i].addr + w[i].len),
+		       (unsigned long long)(w[i].len >> 20), w[i].name);
+	printf("secondaries:  %u\n", s->nchildren);
+	if (s->nchildren)
+		printf("  %-8s %-10s %-6s %s\n", "PID", "LAUNCHER", "UID", "PROGRAM");
+	for (uint32_t i = 0; i < s->nchildren; i++)
+		printf("  %-8u %-10u %-6u %s\n", k[i].pid, k[i].launcher_pid, k[i].launcher_uid,
+		       k[i].program);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("dpdkmp %s (wire protocol v%d, DPDK ABI %s)\n", DPDKMP_VERSION,
+		       DPDKMP_PROTO_VERSION, "23");
+		return 0;
+	}
+	if (!strcmp(argv[1], "primary"))
+		return cmd_primary(argv + 2);
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argv + 2);
+	if (!strcmp(argv[1], "status"))
+		return cmd_status(argc - 1, argv + 1);
+	DPDKMP_ERR("unknown command '%s'; see dpdkmp --help", argv[1]);
+	return 2;
+}
