@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,6 +22,8 @@
 #include "internal.h"
 #include "log.h"
 #include "rundir.h"
+
+#define EXE_FD 1023     /* below the smallest usual RLIMIT_NOFILE soft limit (1024) */
 
 int dpdkmp_in_child;
 static const struct dpdkmp_winset *child_windows;
@@ -52,7 +53,8 @@ static void reset_signals(void)
 }
 
 /* Installs the launcher's stdio as 0, 1, 2 and closes every other fd but the executable's,
- * which is returned renumbered as 3. */
+ * which is returned renumbered high: the program must find the fd numbers a freshly
+ * executed process would have. */
 static int install_fds(int stdio[3], int exe_fd)
 {
 	int tmp[4];
@@ -67,39 +69,72 @@ static int install_fds(int stdio[3], int exe_fd)
 	for (int i = 0; i < 3; i++)
 		if (dup2(tmp[i], i) < 0)
 			die("dup2: %s", strerror(errno));
-	if (dup3(tmp[3], 3, O_CLOEXEC) < 0)
+	if (dup3(tmp[3], EXE_FD, O_CLOEXEC) < 0)
 		die("dup3: %s", strerror(errno));
-	syscall(SYS_close_range, 4u, ~0u, 0u);
-	return 3;
+	syscall(SYS_close_range, 3u, (unsigned int)EXE_FD - 1, 0u);
+	syscall(SYS_close_range, (unsigned int)EXE_FD + 1, ~0u, 0u);
+	return EXE_FD;
 }
 
-/* ps and top show comm and /proc/PID/cmdline: make them the secondary's, not the primary's. */
+/* The primary's argument area (fields 48 and 49 of /proc/self/stat), inherited through
+ * the zygote: /proc/PID/cmdline shows whatever it holds. */
+static int arg_area(char **start, size_t *len)
+{
+	char buf[2048], *p;
+	unsigned long long a = 0, b = 0;
+	ssize_t n;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC), field = 2;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');  /* comm may contain spaces and parentheses */
+	if (!p)
+		return -EIO;
+	for (p++; *p && field < 49; p++) {
+		if (*p != ' ')
+			continue;
+		field++;
+		if (field == 48)
+			a = strtoull(p + 1, NULL, 10);
+		else if (field == 49)
+			b = strtoull(p + 1, NULL, 10);
+	}
+	if (!a || b <= a)
+		return -EIO;
+	*start = (char *)(uintptr_t)a;
+	*len = (size_t)(b - a);
+	return 0;
+}
+
+/* ps and top show comm and /proc/PID/cmdline: make them the secondary's, not the primary's.
+ * PR_SET_MM would point cmdline at a new buffer but needs CAP_SYS_RESOURCE; rewriting the
+ * inherited argument area works everywhere, truncated to the primary's command length. */
 static void set_identity(char **argv, int argc)
 {
 	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
-	size_t len = 0;
-	char *area;
+	size_t len = 0, off = 0;
+	char *area = NULL;
 
 	prctl(PR_SET_NAME, base);
 	program_invocation_name = argv[0];
 	program_invocation_short_name = (char *)base;
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	area = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (area == MAP_FAILED)
+	if (arg_area(&area, &len) < 0 || len < 2)
 		return;
-	for (int i = 0, off = 0; i < argc; i++) {
+	memset(area, 0, len);
+	for (int i = 0; i < argc && off < len - 1; i++) {
 		size_t l = strlen(argv[i]) + 1;
 
+		if (l > len - 1 - off)
+			l = len - 1 - off;
 		memcpy(area + off, argv[i], l);
-		off += (int)l;
+		off += l;
 	}
-	/* Needs CAP_SYS_RESOURCE; without it only comm changes. */
-	if (prctl(PR_SET_MM, PR_SET_MM_ARG_START, (unsigned long)area, 0, 0) < 0 ||
-	    prctl(PR_SET_MM, PR_SET_MM_ARG_END, (unsigned long)(area + len), 0, 0) < 0) {
-		if (prctl(PR_SET_MM, PR_SET_MM_ARG_END, (unsigned long)(area + len), 0, 0) == 0)
-			prctl(PR_SET_MM, PR_SET_MM_ARG_START, (unsigned long)area, 0, 0);
-	}
+	area[len - 1] = '\0';
 }
 
 void dpdkmp_child_main(struct dpdkmp_child_args *a)

@@ -71,10 +71,10 @@ static int read_needed(int fd, const Elf64_Phdr *ph, unsigned int nph, const Elf
 		ver += 4;
 		l = strcspn(ver, ".");
 		if (strncmp(name, "librte_eal.so.", 14) == 0)
-			snprintf(out->eal_needed, sizeof(out->eal_needed), "%s", name);
+			snprintf(out->eal_needed, sizeof(out->eal_needed), "%.63s", name);
 		if ((l != strlen(DPDKMP_DPDK_ABI) || strncmp(ver, DPDKMP_DPDK_ABI, l) != 0) &&
 		    !out->other_abi[0])
-			snprintf(out->other_abi, sizeof(out->other_abi), "%s", name);
+			snprintf(out->other_abi, sizeof(out->other_abi), "%.63s", name);
 	}
 	return 0;
 }

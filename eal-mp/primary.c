@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -98,6 +100,22 @@ static int no_shared_config(int argc, char **argv)
 	return 0;
 }
 
+/* Moves fd out of the low range: EAL and applications must see the fd numbers they would
+ * see without dpdkmp (dpdk-test finds the config file as "fd 3"). */
+static int move_high(int fd)
+{
+	struct rlimit rl;
+	int floor = 64, nfd;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 512)
+		floor = (int)(rl.rlim_cur > 4096 ? 2048 : rl.rlim_cur / 2);
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+	if (nfd < 0)
+		return fd;
+	close(fd);
+	return nfd;
+}
+
 int dpdkmp_primary_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
 {
 	struct {
@@ -121,6 +139,8 @@ int dpdkmp_primary_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
 			   strerror(errno));
 		return real(argc, argv);
 	}
+	sp[0] = move_high(sp[0]);
+	sp[1] = move_high(sp[1]);
 	zygote = fork();
 	if (zygote == 0) {
 		close(sp[0]);

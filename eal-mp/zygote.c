@@ -28,7 +28,8 @@
 #include "internal.h"
 #include "log.h"
 
-#define MAX_CONNS      (DPDKMP_MAX_CHILDREN + 64)
+#define MAX_CONNS      ((int)DPDKMP_MAX_CHILDREN + 64)
+#define NCHILD         ((int)DPDKMP_MAX_CHILDREN)
 #define IDLE_TIMEOUT_MS 10000   /* a connection must finish its request in this time */
 #define TERM_GRACE_MS   3000    /* SIGTERM, then SIGKILL after this */
 
@@ -134,7 +135,7 @@ static void on_hello(int ci)
 
 static int free_child_slot(void)
 {
-	for (int i = 0; i < (int)DPDKMP_MAX_CHILDREN; i++)
+	for (int i = 0; i < NCHILD; i++)
 		if (!z.children[i].pid)
 			return i;
 	return -1;
@@ -559,7 +560,7 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid)
 			pfd[n] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
 			pidx[n++] = i;
 		}
-		for (int i = 0; i < (int)DPDKMP_MAX_CHILDREN; i++) {
+		for (int i = 0; i < NCHILD; i++) {
 			struct child *k = &z.children[i];
 
 			if (!k->pid)

@@ -63,8 +63,8 @@ static int find_lib(char *out, size_t len)
 		slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			snprintf(out, len, "%s/../eal-mp/libdpdkmp.so", self);
-			if (access(out, R_OK) == 0 && realpath(out, self)) {
+			if (snprintf(out, len, "%.*s/../eal-mp/libdpdkmp.so", PATH_MAX - 32, self) < (int)len &&
+			    access(out, R_OK) == 0 && realpath(out, self)) {
 				snprintf(out, len, "%s", self);
 				return 0;
 			}
