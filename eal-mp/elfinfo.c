@@ -13,6 +13,8 @@ static int pread_exact(int fd, void *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
 
+	if (off > (uint64_t)INT64_MAX - len)
+		return -ENOEXEC;  /* not a file offset: malformed headers */
 	while (done < len) {
 		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
 
@@ -145,34 +147,35 @@ int dpdkmp_elf_inspect(int fd, struct dpdkmp_elf_info *out)
 int dpdkmp_elf_check_secondary(const struct dpdkmp_elf_info *info, int same_binary,
 			       const char *path, char *why, size_t whylen)
 {
+	(void)path;
 #define REFUSE(...) do { snprintf(why, whylen, __VA_ARGS__); return -ENOEXEC; } while (0)
 	if (info->elfclass != ELFCLASS64)
-		REFUSE("%s is a 32-bit or unknown-class ELF file; dpdkmp runs 64-bit secondaries only", path);
+		REFUSE("it is a 32-bit or unknown-class ELF file; dpdkmp runs 64-bit secondaries only");
 #if defined(__x86_64__)
 	if (info->machine != EM_X86_64)
-		REFUSE("%s is built for another architecture (e_machine %u); build it for x86-64", path,
+		REFUSE("it is built for another architecture (e_machine %u); build it for x86-64",
 		       info->machine);
 #endif
 	if (info->type != ET_DYN && info->type != ET_EXEC)
-		REFUSE("%s is not an executable (ELF type %u)", path, info->type);
+		REFUSE("it is not an executable (ELF type %u)", info->type);
 	if (!info->has_interp || !info->has_dynamic)
-		REFUSE("%s is statically linked; a secondary must be a dynamically linked PIE "
-		       "using the shared DPDK libraries (build with `pkg-config --libs libdpdk`, not --static)", path);
+		REFUSE("it is statically linked; a secondary must be a dynamically linked PIE "
+		       "using the shared DPDK libraries (build with `pkg-config --libs libdpdk`, not --static)");
 	if (info->type != ET_DYN)
-		REFUSE("%s is not position-independent (ET_EXEC); rebuild it with -fPIE -pie", path);
+		REFUSE("it is not position-independent (ET_EXEC); rebuild it with -fPIE -pie");
 	if (info->other_abi[0])
-		REFUSE("%s links %s, another DPDK ABI than the primary's (librte_eal.so.%s); rebuild it "
-		       "against DPDK 22.11", path, info->other_abi, DPDKMP_DPDK_ABI);
+		REFUSE("it links %s, another DPDK ABI than the primary's (librte_eal.so.%s); rebuild it "
+		       "against DPDK 22.11", info->other_abi, DPDKMP_DPDK_ABI);
 	if (!info->eal_needed[0])
-		REFUSE("%s does not link librte_eal.so.%s, so it is not a shared-library DPDK program; "
+		REFUSE("it does not link librte_eal.so.%s, so it is not a shared-library DPDK program; "
 		       "run it directly, or rebuild it against the shared DPDK 22.11 libraries",
-		       path, DPDKMP_DPDK_ABI);
+		       DPDKMP_DPDK_ABI);
 	if (!same_binary && info->tls_memsz)
-		REFUSE("%s has thread-local storage in the executable (PT_TLS, %llu bytes), which "
-		       "would alias the primary's TLS when loaded into its image; move the "
-		       "thread-local variables (RTE_DEFINE_PER_LCORE, __thread) into a shared "
+		REFUSE("it has thread-local storage in the executable (PT_TLS, %llu bytes), which "
+		       "would alias the primary's TLS when loaded into the primary's image; move "
+		       "the thread-local variables (RTE_DEFINE_PER_LCORE, __thread) into a shared "
 		       "library, or run it as the primary's own executable",
-		       path, (unsigned long long)info->tls_memsz);
+		       (unsigned long long)info->tls_memsz);
 	return 0;
 #undef REFUSE
 }

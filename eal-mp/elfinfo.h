@@ -30,7 +30,8 @@ struct dpdkmp_elf_info {
 int dpdkmp_elf_inspect(int fd, struct dpdkmp_elf_info *out);
 
 /* Decides whether info can be a secondary of a primary; same_binary says whether it is the
- * primary's own executable. 0, or -ENOEXEC with a message naming cause and fix in why. */
+ * primary's own executable. 0, or -ENOEXEC with a message naming cause and fix in why,
+ * worded to follow "cannot run PATH: " ("it is statically linked; ..."). path is unused. */
 int dpdkmp_elf_check_secondary(const struct dpdkmp_elf_info *info, int same_binary,
 			       const char *path, char *why, size_t whylen);
 

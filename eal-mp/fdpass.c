@@ -29,8 +29,10 @@ int dpdkmp_send(int sock, uint16_t type, const void *payload, uint32_t len,
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
 	ssize_t n;
 
-	if (len > DPDKMP_MAX_PAYLOAD || nfds > DPDKMP_MAX_FDS || (len && !payload))
+	if (len > DPDKMP_MAX_PAYLOAD || nfds > DPDKMP_MAX_FDS)
 		return -EMSGSIZE;
+	if ((len && !payload) || (nfds && !fds))
+		return -EINVAL;
 	if (nfds) {
 		struct cmsghdr *c;
 

@@ -134,13 +134,16 @@ static int expect(int sock, struct dpdkmp_msg *m, uint16_t type, const char *pat
 		return ret;
 	}
 	if (m->hdr.type == DPDKMP_MSG_ERROR) {
-		struct dpdkmp_error e;
+		const char *msg;
+		uint32_t mlen;
+		int err;
 
-		memcpy(&e, m->payload, sizeof(e));
-		if (e.msg_len > m->hdr.len - sizeof(e))
-			e.msg_len = m->hdr.len - (uint32_t)sizeof(e);
-		DPDKMP_ERR("cannot run %s: %.*s", path, (int)e.msg_len, (const char *)m->payload + sizeof(e));
-		return -e.err ?: -EPROTO;
+		if (dpdkmp_error_decode(m->payload, m->hdr.len, &err, &msg, &mlen) < 0) {
+			DPDKMP_ERR("cannot run %s: malformed error from the fork server", path);
+			return -EPROTO;
+		}
+		DPDKMP_ERR("cannot run %s: %.*s", path, (int)mlen, msg);
+		return -err;
 	}
 	if (m->hdr.type != type) {
 		DPDKMP_ERR("cannot run %s: unexpected %s from the fork server", path,
@@ -185,12 +188,12 @@ static int supervise(int sock, struct dpdkmp_msg *m, const struct dpdkmp_spawned
 			return EXIT_LOST_SERVER;
 		}
 		if (m->hdr.type == DPDKMP_MSG_ERROR) {
-			struct dpdkmp_error er;
+			const char *msg;
+			uint32_t mlen;
+			int err;
 
-			memcpy(&er, m->payload, sizeof(er));
-			if (er.msg_len > m->hdr.len - sizeof(er))
-				er.msg_len = m->hdr.len - (uint32_t)sizeof(er);
-			DPDKMP_WARN("fork server: %.*s", (int)er.msg_len, (const char *)m->payload + sizeof(er));
+			if (dpdkmp_error_decode(m->payload, m->hdr.len, &err, &msg, &mlen) == 0)
+				DPDKMP_WARN("fork server: %.*s", (int)mlen, msg);
 			continue;
 		}
 		if (m->hdr.type != DPDKMP_MSG_EXITED)
@@ -252,7 +255,7 @@ int dpdkmp_launch(const struct dpdkmp_launch_opts *o)
 	}
 	/* Everything that does not need the primary is checked before connecting. */
 	if (dpdkmp_elf_check_secondary(&elf, 1, resolved, why, sizeof(why)) < 0) {
-		DPDKMP_ERR("cannot run %s", why);
+		DPDKMP_ERR("cannot run %s: %s", resolved, why);
 		code = 126;
 		goto out;
 	}
@@ -264,7 +267,7 @@ int dpdkmp_launch(const struct dpdkmp_launch_opts *o)
 	memcpy(&ack, m.payload, sizeof(ack));
 	if (dpdkmp_elf_check_secondary(&elf, st.st_dev == ack.primary_exe_dev &&
 				       st.st_ino == ack.primary_exe_ino, resolved, why, sizeof(why)) < 0) {
-		DPDKMP_ERR("cannot run %s", why);
+		DPDKMP_ERR("cannot run %s: %s", resolved, why);
 		code = 126;
 		goto out;
 	}

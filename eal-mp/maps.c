@@ -14,7 +14,8 @@ static int hexnum(const char **p, uint64_t *v, char stop)
 	const char *s = *p;
 	char *end;
 
-	if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+	if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')) ||
+	    (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
 		return -EINVAL;
 	errno = 0;
 	*v = strtoull(s, &end, 16);
@@ -38,11 +39,12 @@ int dpdkmp_maps_parse_line(const char *line, struct dpdkmp_map *m)
 	if (strlen(p) < 5 || p[4] != ' ')
 		return -EINVAL;
 	memcpy(r.perms, p, 4);
-	for (int i = 0; i < 4; i++)
-		if (!strchr("rwxsp-", r.perms[i]))
-			return -EINVAL;
+	if ((p[0] != 'r' && p[0] != '-') || (p[1] != 'w' && p[1] != '-') ||
+	    (p[2] != 'x' && p[2] != '-') || (p[3] != 'p' && p[3] != 's'))
+		return -EINVAL;
 	p += 5;
-	if (hexnum(&p, &r.offset, ' ') < 0 || hexnum(&p, &maj, ':') < 0 || hexnum(&p, &min, ' ') < 0)
+	if (hexnum(&p, &r.offset, ' ') < 0 || hexnum(&p, &maj, ':') < 0 || hexnum(&p, &min, ' ') < 0 ||
+	    maj > UINT32_MAX || min > UINT32_MAX)
 		return -EINVAL;
 	r.dev_major = (uint32_t)maj;
 	r.dev_minor = (uint32_t)min;

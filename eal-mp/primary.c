@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -116,6 +117,23 @@ static int move_high(int fd)
 	return nfd;
 }
 
+/* rte_eal_init returns only once the socket accepts secondaries, so that a program may
+ * start its own secondaries right after init (as dpdk-test does). */
+static int wait_ready(int sock)
+{
+	static struct dpdkmp_msg m;
+	struct pollfd p = { .fd = sock, .events = POLLIN };
+	int ret;
+
+	if (poll(&p, 1, 10000) <= 0)
+		return -ETIMEDOUT;
+	ret = dpdkmp_recv(sock, &m);
+	if (ret < 0)
+		return ret;
+	dpdkmp_msg_close_fds(&m);
+	return m.hdr.type == DPDKMP_MSG_HELLO_ACK ? 0 : -EPROTO;
+}
+
 int dpdkmp_primary_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
 {
 	struct {
@@ -175,6 +193,9 @@ int dpdkmp_primary_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
 				(uint32_t)(sizeof(msg->h) + ws->n * sizeof(ws->w[0])), NULL, 0) < 0)
 			DPDKMP_ERR("cannot reach the zygote (pid %d); secondaries through dpdkmp "
 				   "are disabled for this primary", (int)zygote);
+		else if (wait_ready(sp[0]) < 0)
+			DPDKMP_ERR("the zygote (pid %d) did not start serving; secondaries through "
+				   "dpdkmp are disabled for this primary", (int)zygote);
 		else
 			DPDKMP_INFO("fork server (zygote pid %d) ready with %u windows", (int)zygote, ws->n);
 	}

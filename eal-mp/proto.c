@@ -80,7 +80,7 @@ int dpdkmp_spawn_encode(void *buf, size_t cap, size_t *len, const char *cwd,
 	char *p = (char *)buf + sizeof(s), *end = (char *)buf + cap;
 	int ret;
 
-	if (!cwd || !argv || !argv[0] || cap < sizeof(s))
+	if (!cwd || cwd[0] != '/' || !argv || !argv[0] || cap < sizeof(s))
 		return -EINVAL;
 	if (cap > DPDKMP_MAX_PAYLOAD)
 		end = (char *)buf + DPDKMP_MAX_PAYLOAD;
@@ -96,6 +96,8 @@ int dpdkmp_spawn_encode(void *buf, size_t cap, size_t *len, const char *cwd,
 	for (; envp && envp[s.envc]; s.envc++) {
 		if (s.envc >= DPDKMP_MAX_ENV)
 			return -E2BIG;
+		if (!strchr(envp[s.envc], '=') || envp[s.envc][0] == '=')
+			return -EINVAL;
 		if ((ret = put_str(&p, end, envp[s.envc])) < 0)
 			return ret;
 	}
@@ -183,9 +185,32 @@ fail:
 	return ret;
 }
 
+int dpdkmp_error_decode(const void *payload, size_t len, int *err, const char **msg,
+			uint32_t *msg_len)
+{
+	struct dpdkmp_error e;
+
+	if (len < sizeof(e))
+		return -EBADMSG;
+	memcpy(&e, payload, sizeof(e));
+	if (e.msg_len != len - sizeof(e) || e.msg_len > DPDKMP_MAX_ERRMSG || e.err <= 0)
+		return -EBADMSG;
+	*err = e.err;
+	*msg = (const char *)payload + sizeof(e);
+	*msg_len = e.msg_len;
+	return 0;
+}
+
 static int name_ok(const char *name, size_t cap)
 {
 	return memchr(name, '\0', cap) != NULL;
+}
+
+static int window_ok(const struct dpdkmp_window *w)
+{
+	return name_ok(w->name, sizeof(w->name)) && w->len != 0 &&
+	       (w->kind == DPDKMP_WIN_MEMSEG || w->kind == DPDKMP_WIN_RUNFILE) &&
+	       w->addr + w->len > w->addr && !(w->addr & 4095) && !(w->len & 4095);
 }
 
 int dpdkmp_windows_decode(const void *payload, size_t len, const struct dpdkmp_windows **hdr,
@@ -201,12 +226,9 @@ int dpdkmp_windows_decode(const void *payload, size_t len, const struct dpdkmp_w
 	if (len != sizeof(*h) + (size_t)h->nwindows * sizeof(*w) || !name_ok(h->runtime_dir, sizeof(h->runtime_dir)))
 		return -EBADMSG;
 	w = (const struct dpdkmp_window *)(h + 1);
-	for (uint32_t i = 0; i < h->nwindows; i++) {
-		if (!name_ok(w[i].name, sizeof(w[i].name)) || w[i].len == 0 ||
-		    (w[i].kind != DPDKMP_WIN_MEMSEG && w[i].kind != DPDKMP_WIN_RUNFILE) ||
-		    w[i].addr + w[i].len < w[i].addr || (w[i].addr & 4095) || (w[i].len & 4095))
+	for (uint32_t i = 0; i < h->nwindows; i++)
+		if (!window_ok(&w[i]))
 			return -EBADMSG;
-	}
 	*hdr = h;
 	*win = w;
 	return 0;
@@ -230,7 +252,7 @@ int dpdkmp_status_decode(const void *payload, size_t len, const struct dpdkmp_st
 	w = (const struct dpdkmp_window *)(h + 1);
 	k = (const struct dpdkmp_child_info *)(w + h->nwindows);
 	for (uint32_t i = 0; i < h->nwindows; i++)
-		if (!name_ok(w[i].name, sizeof(w[i].name)))
+		if (!window_ok(&w[i]))
 			return -EBADMSG;
 	for (uint32_t i = 0; i < h->nchildren; i++)
 		if (!name_ok(k[i].program, sizeof(k[i].program)))

@@ -164,7 +164,8 @@ struct dpdkmp_spawn_req {
  * payload size of fixed-size types and the fd count of each type. 0 or -errno. */
 int dpdkmp_hdr_check(const struct dpdkmp_hdr *h, uint32_t nfds_received);
 
-/* Encodes a SPAWN payload into buf. 0 or -E2BIG / -EINVAL. */
+/* Encodes a SPAWN payload into buf. 0, -E2BIG (over the limits) or -EINVAL (relative cwd,
+ * environment string without '='). */
 int dpdkmp_spawn_encode(void *buf, size_t cap, size_t *len, const char *cwd,
 			char *const argv[], char *const envp[]);
 /* Decodes a SPAWN payload of exactly len bytes. 0 or -EBADMSG / -E2BIG / -ENOMEM. */
@@ -176,6 +177,10 @@ int dpdkmp_windows_decode(const void *payload, size_t len, const struct dpdkmp_w
 			  const struct dpdkmp_window **win);
 int dpdkmp_status_decode(const void *payload, size_t len, const struct dpdkmp_status **hdr,
 			 const struct dpdkmp_window **win, const struct dpdkmp_child_info **kids);
+
+/* Decodes an ERROR payload: msg_len must match the record. msg is not NUL-terminated. */
+int dpdkmp_error_decode(const void *payload, size_t len, int *err, const char **msg,
+			uint32_t *msg_len);
 
 const char *dpdkmp_msg_name(uint16_t type);
 

@@ -162,16 +162,15 @@ static void on_spawn(int ci)
 		goto refuse;
 	}
 	if (fstat(exe_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		dpdkmp_send_error(c->fd, ENOEXEC, "%s: the executable fd is not a regular file",
-				  req.argv[0]);
+		dpdkmp_send_error(c->fd, ENOEXEC, "the executable fd is not a regular file");
 		goto refuse;
 	}
 	if (!(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))) {
-		dpdkmp_send_error(c->fd, EACCES, "%s is not executable (chmod +x it)", req.argv[0]);
+		dpdkmp_send_error(c->fd, EACCES, "it is not executable (chmod +x it)");
 		goto refuse;
 	}
 	if ((ret = dpdkmp_elf_inspect(exe_fd, &elf)) < 0) {
-		dpdkmp_send_error(c->fd, -ret, "%s is not an ELF executable", req.argv[0]);
+		dpdkmp_send_error(c->fd, -ret, "it is not an ELF executable");
 		goto refuse;
 	}
 	same = st.st_dev == z.primary_exe.st_dev && st.st_ino == z.primary_exe.st_ino;
@@ -526,8 +525,17 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid)
 	z.primary_exe_path[l > 0 ? l : 0] = '\0';
 
 	receive_windows(primary_sock);
-	close(primary_sock);
 	listen_socket();
+	{
+		struct dpdkmp_hello_ack a = {
+			.zygote_pid = (uint32_t)getpid(), .primary_pid = (uint32_t)primary_pid,
+			.primary_exe_dev = z.primary_exe.st_dev, .primary_exe_ino = z.primary_exe.st_ino,
+			.nwindows = z.ws.n,
+		};
+
+		dpdkmp_send(primary_sock, DPDKMP_MSG_HELLO_ACK, &a, sizeof(a), NULL, 0);
+	}
+	close(primary_sock);
 	DPDKMP_INFO("serving %s for primary pid %d (%u windows)", z.sock_path, (int)primary_pid, z.ws.n);
 
 	for (;;) {
