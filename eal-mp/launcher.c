@@ -202,6 +202,9 @@ static int supervise(int sock, struct dpdkmp_msg *m, const struct dpdkmp_spawned
 		if (e.reason == DPDKMP_REASON_PRIMARY_GONE)
 			DPDKMP_ERR("the primary (pid %u) exited, so %s (pid %u) was terminated",
 				   ack->primary_pid, path, sp->pid);
+		else if (e.reason == DPDKMP_REASON_SHUTDOWN)
+			DPDKMP_ERR("the fork server (zygote pid %u) was stopped, so %s (pid %u) was "
+				   "terminated", ack->zygote_pid, path, sp->pid);
 		if (e.how == DPDKMP_EXIT_SIGNAL)
 			return 128 + (int)(e.value & 0x7f);
 		return (int)(e.value & 0xff);
@@ -226,6 +229,19 @@ int dpdkmp_launch(const struct dpdkmp_launch_opts *o)
 	if (dpdkmp_log_role() == DPDKMP_ROLE_CLI)
 		dpdkmp_log_set_role(DPDKMP_ROLE_LAUNCHER);
 	snprintf(resolved, sizeof(resolved), "%s", o->path ? o->path : o->argv[0]);
+	{
+		int argc = 0;
+		const char *pt;
+
+		while (o->argv[argc])
+			argc++;
+		pt = dpdkmp_arg_value(argc, o->argv, "--proc-type");
+		if (pt && strcmp(pt, "secondary") && strcmp(pt, "auto")) {
+			DPDKMP_ERR("cannot run %s with --proc-type=%s: a program run through dpdkmp is a "
+				   "secondary; use --proc-type=secondary or leave it out", resolved, pt);
+			return 126;
+		}
+	}
 	if (exe_fd < 0) {
 		exe_fd = open_program(o->path ? o->path : o->argv[0], resolved, sizeof(resolved));
 		if (exe_fd == -ENOENT) {

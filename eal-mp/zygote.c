@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -55,6 +56,7 @@ struct child {
 static struct {
 	pid_t primary_pid;
 	int primary_pidfd;
+	int signal_fd;
 	int listen_fd;
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct stat primary_exe;
@@ -405,13 +407,12 @@ static int live_children(void)
 	return n;
 }
 
-static void begin_shutdown(void)
+static void begin_shutdown(const char *why, uint32_t reason)
 {
 	if (z.shutting_down)
 		return;
 	z.shutting_down = 1;
-	DPDKMP_INFO("primary pid %d exited; terminating %d secondaries", (int)z.primary_pid,
-		    live_children());
+	DPDKMP_INFO("%s; terminating %d secondaries", why, live_children());
 	if (z.listen_fd >= 0) {
 		close(z.listen_fd);
 		z.listen_fd = -1;
@@ -419,10 +420,20 @@ static void begin_shutdown(void)
 	}
 	for (unsigned int i = 0; i < DPDKMP_MAX_CHILDREN; i++)
 		if (z.children[i].pid)
-			child_terminate(&z.children[i], DPDKMP_REASON_PRIMARY_GONE);
+			child_terminate(&z.children[i], reason);
 	for (int i = 0; i < MAX_CONNS; i++)
 		if (z.conns[i].state != C_FREE && z.conns[i].child < 0)
 			conn_close(i);
+}
+
+static void on_stop_signal(void)
+{
+	struct signalfd_siginfo si;
+
+	if (read(z.signal_fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	DPDKMP_INFO("signal %u from pid %u", si.ssi_signo, si.ssi_pid);
+	begin_shutdown("asked to stop", DPDKMP_REASON_SHUTDOWN);
 }
 
 /* ---- setup ------------------------------------------------------------------------- */
@@ -473,9 +484,9 @@ static void listen_socket(void)
 
 /* The zygote keeps stderr for its log and the primary socket; nothing else of the
  * primary's pre-init state (fds, signal handlers, stdin/stdout) may leak into children. */
-static int sanitize_process(int primary_sock)
+static void sanitize_process(int primary_sock)
 {
-	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC), sock;
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	if (devnull >= 0) {
 		dup2(devnull, STDIN_FILENO);
@@ -483,27 +494,38 @@ static int sanitize_process(int primary_sock)
 		if (devnull > STDERR_FILENO)
 			close(devnull);
 	}
-	sock = fcntl(primary_sock, F_DUPFD_CLOEXEC, 3);
-	if (sock != 3) {
-		close(primary_sock);
-		if (sock > 3) {
-			dup3(sock, 3, O_CLOEXEC);
-			close(sock);
-		}
-		sock = 3;
-	}
-	syscall(SYS_close_range, 4u, ~0u, 0u);
+	if (primary_sock > 3)
+		syscall(SYS_close_range, 3u, (unsigned int)primary_sock - 1, 0u);
+	syscall(SYS_close_range, (unsigned int)primary_sock + 1, ~0u, 0u);
 	for (int s = 1; s < NSIG; s++)
 		if (s != SIGKILL && s != SIGSTOP)
 			signal(s, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
-	return sock;
+	/* Out of the primary's session: a Ctrl-C meant for the primary must not kill the fork
+	 * server under its secondaries; the primary's exit is what ends it (pidfd). */
+	setsid();
+}
+
+/* SIGTERM, SIGINT and SIGHUP sent to the zygote itself end it the orderly way. */
+static int shutdown_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return fd < 0 ? -errno : fd;
 }
 
 void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid)
 {
-	static struct pollfd pfd[2 + MAX_CONNS + DPDKMP_MAX_CHILDREN];
-	static int pidx[2 + MAX_CONNS + DPDKMP_MAX_CHILDREN];
+	static struct pollfd pfd[3 + MAX_CONNS + DPDKMP_MAX_CHILDREN];
+	static int pidx[3 + MAX_CONNS + DPDKMP_MAX_CHILDREN];
 	ssize_t l;
 
 	dpdkmp_log_set_role(DPDKMP_ROLE_ZYGOTE);
@@ -514,7 +536,10 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid)
 		z.conns[i].fd = -1;
 		z.conns[i].child = -1;
 	}
-	primary_sock = sanitize_process(primary_sock);
+	sanitize_process(primary_sock);
+	z.signal_fd = shutdown_signals();
+	if (z.signal_fd < 0)
+		fatal("signalfd", -z.signal_fd);
 	z.primary_pidfd = (int)syscall(SYS_pidfd_open, primary_pid, 0);
 	if (z.primary_pidfd < 0 || getppid() != primary_pid)
 		_exit(0);       /* the primary is already gone */
@@ -547,6 +572,8 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid)
 		if (!z.shutting_down) {
 			pfd[n] = (struct pollfd){ .fd = z.primary_pidfd, .events = POLLIN };
 			pidx[n++] = -1;
+			pfd[n] = (struct pollfd){ .fd = z.signal_fd, .events = POLLIN };
+			pidx[n++] = -3;
 		}
 		if (z.listen_fd >= 0) {
 			pfd[n] = (struct pollfd){ .fd = z.listen_fd, .events = POLLIN };
@@ -594,7 +621,9 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid)
 				continue;
 			ready--;
 			if (pidx[i] == -1)
-				begin_shutdown();
+				begin_shutdown("the primary exited", DPDKMP_REASON_PRIMARY_GONE);
+			else if (pidx[i] == -3)
+				on_stop_signal();
 			else if (pidx[i] == -2)
 				accept_one();
 			else if (pidx[i] >= MAX_CONNS)

@@ -1,0 +1,131 @@
+/* probe_secondary: a DPDK secondary that does one observable thing on request, so that the
+ * lifecycle tests can check what a program run through dpdkmp sees and how it ends.
+ *   probe_secondary EAL-ARGS -- ACTION [ARG]
+ * Actions: exit N | raise SIG | wait (print READY, block until a signal, report it, exit 0
+ * for SIGTERM/SIGINT/SIGUSR1 after printing GOT) | fds | env NAME | cwd | echo (copy stdin
+ * to stdout) | selfexec (run itself as a secondary and wait, as dpdk-test does; the
+ * primary's --file-prefix must be given as --file-prefix=P) */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+
+static volatile sig_atomic_t got;
+
+static void on_sig(int s)
+{
+	got = s;
+}
+
+static int list_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int self = d ? dirfd(d) : -1;
+
+	if (!d)
+		return 1;
+	/* Only fds the program did not open itself: DPDK's own (mp socket, config, hugepage
+	 * fds, eventfds) show with their targets so that a leak is recognisable. */
+	while ((de = readdir(d))) {
+		char p[300], t[512];
+		ssize_t n;
+
+		if (de->d_name[0] == '.' || atoi(de->d_name) == self)
+			continue;
+		snprintf(p, sizeof(p), "/proc/self/fd/%s", de->d_name);
+		n = readlink(p, t, sizeof(t) - 1);
+		t[n > 0 ? n : 0] = '\0';
+		printf("FD %s %s\n", de->d_name, t);
+	}
+	closedir(d);
+	return 0;
+}
+
+/* As dpdk-test's multiprocess tests: run our own executable as a secondary and wait. */
+static int selfexec(int argc, char **argv)
+{
+	char prefix[256] = "--file-prefix=rte";
+	int st = 0;
+	pid_t pid;
+
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], "--file-prefix=", 14))
+			snprintf(prefix, sizeof(prefix), "%s", argv[i]);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", argv[0], "-l", "1", "--no-pci", "--proc-type=secondary",
+		      prefix, "--", "exit", "7", (char *)NULL);
+		perror("execl");
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return 1;
+	printf("SELFEXEC status=%d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char **orig = argv;
+	int orig_argc = argc, ret = rte_eal_init(argc, argv);
+	const char *act;
+
+	if (ret < 0) {
+		fprintf(stderr, "probe_secondary: rte_eal_init failed\n");
+		return 2;
+	}
+	argc -= ret;
+	argv += ret;
+	act = argc > 1 ? argv[1] : "exit";
+	if (!strcmp(act, "exit")) {
+		ret = argc > 2 ? atoi(argv[2]) : 0;
+	} else if (!strcmp(act, "raise")) {
+		fflush(stdout);
+		raise(argc > 2 ? atoi(argv[2]) : SIGSEGV);
+		ret = 3;
+	} else if (!strcmp(act, "wait")) {
+		signal(SIGTERM, on_sig);
+		signal(SIGINT, on_sig);
+		signal(SIGUSR1, on_sig);
+		signal(SIGHUP, on_sig);
+		printf("READY pid=%d\n", getpid());
+		fflush(stdout);
+		while (!got)
+			pause();
+		printf("GOT %d\n", (int)got);
+		ret = 0;
+	} else if (!strcmp(act, "fds")) {
+		ret = list_fds();
+	} else if (!strcmp(act, "env")) {
+		const char *v = argc > 2 ? getenv(argv[2]) : NULL;
+
+		printf("ENV %s=%s\n", argc > 2 ? argv[2] : "", v ? v : "(unset)");
+		ret = 0;
+	} else if (!strcmp(act, "cwd")) {
+		char b[4096];
+
+		printf("CWD %s\n", getcwd(b, sizeof(b)) ? b : "?");
+		ret = 0;
+	} else if (!strcmp(act, "echo")) {
+		char b[4096];
+
+		while (fgets(b, sizeof(b), stdin))
+			fputs(b, stdout);
+		ret = 0;
+	} else if (!strcmp(act, "selfexec")) {
+		ret = selfexec(orig_argc, orig);
+	} else {
+		fprintf(stderr, "probe_secondary: unknown action %s\n", act);
+		ret = 2;
+	}
+	fflush(stdout);
+	rte_eal_cleanup();
+	return ret;
+}
