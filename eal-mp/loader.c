@@ -36,6 +36,8 @@ static struct {
 
 struct dyn {
 	uintptr_t base;
+	uintptr_t relro_start;  /* PT_GNU_RELRO: read-only after relocation */
+	uintptr_t relro_end;
 	const ElfW(Sym) *sym;
 	const char *str;
 	const ElfW(Rela) *rela;
@@ -72,15 +74,22 @@ static const struct copy_reloc *copy_for_value(uintptr_t v)
 	return NULL;
 }
 
-static void patch_slot(uintptr_t *slot, uintptr_t value)
+static void patch_slot(const struct dyn *d, uintptr_t *slot, uintptr_t value)
 {
 	uintptr_t page = (uintptr_t)slot & ~(uintptr_t)(getpagesize() - 1);
 
-	/* GOT slots sit in RELRO, read-only after relocation. */
-	if (mprotect((void *)page, (size_t)getpagesize(), PROT_READ | PROT_WRITE) == 0) {
-		*slot = value;
+	if ((uintptr_t)slot < d->relro_start || (uintptr_t)slot >= d->relro_end) {
+		*slot = value;  /* writable data */
 		ld.patched++;
+		return;
 	}
+	/* GOT slots in RELRO are read-only after relocation: open the page for the write and
+	 * close it again, so the mapping stays what the primary has (r--p). */
+	if (mprotect((void *)page, (size_t)getpagesize(), PROT_READ | PROT_WRITE) < 0)
+		return;
+	*slot = value;
+	ld.patched++;
+	mprotect((void *)page, (size_t)getpagesize(), PROT_READ);
 }
 
 static void patch_object(const struct dyn *d)
@@ -104,7 +113,7 @@ static void patch_object(const struct dyn *d)
 			c = copy_for_value(*slot - addend);
 			if (!c || strcmp(d->str + d->sym[si].st_name, c->name) != 0)
 				continue;
-			patch_slot(slot, c->dst + addend);
+			patch_slot(d, slot, c->dst + addend);
 		}
 	}
 }
@@ -116,12 +125,26 @@ static int patch_phdr(struct dl_phdr_info *info, size_t size, void *arg)
 	if (info->dlpi_addr == ld.lm->l_addr && info->dlpi_name &&
 	    strcmp(info->dlpi_name, ld.lm->l_name) == 0)
 		return 0;       /* the executable itself keeps its own copies */
+	uintptr_t relro_start = 0, relro_end = 0;
+	const ElfW(Dyn) *dynamic = NULL;
+
 	for (int i = 0; i < info->dlpi_phnum; i++) {
-		if (info->dlpi_phdr[i].p_type != PT_DYNAMIC)
-			continue;
-		if (read_dyn(info->dlpi_addr,
-			     (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr), &d) == 0)
-			patch_object(&d);
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type == PT_DYNAMIC)
+			dynamic = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr);
+		else if (ph->p_type == PT_GNU_RELRO) {
+			/* What ld.so made read-only (_dl_protect_relro): whole pages only. */
+			uintptr_t mask = ~(uintptr_t)(getpagesize() - 1);
+
+			relro_start = (info->dlpi_addr + ph->p_vaddr) & mask;
+			relro_end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & mask;
+		}
+	}
+	if (dynamic && read_dyn(info->dlpi_addr, dynamic, &d) == 0) {
+		d.relro_start = relro_start;
+		d.relro_end = relro_end;
+		patch_object(&d);
 	}
 	return 0;
 }
