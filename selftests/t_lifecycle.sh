@@ -10,7 +10,7 @@ SEC=(-l 1 --no-pci --file-prefix "$PREFIX")
 
 
 
-start_primary "$PREFIX" "$DPDKMP" primary -- "$PROGS/hash_primary" -l 0 --no-pci \
+start_primary "$PREFIX" env DPDKMP_LOG=info "$DPDKMP" primary -- "$PROGS/hash_primary" -l 0 --no-pci \
 	--file-prefix "$PREFIX" -m 64
 if wait_primary_line "$PREFIX" '^PRIMARY READY' > /dev/null && wait_socket "$PREFIX"; then
 	ok "primary ready with its fork server"
@@ -151,7 +151,7 @@ fi
 # --- the zygote itself is told to stop --------------------------------------------------
 PREFIX=$(unique_prefix life2)
 SEC=(-l 1 --no-pci --file-prefix "$PREFIX")
-start_primary "$PREFIX" "$DPDKMP" primary -- "$PROGS/hash_primary" -l 0 --no-pci \
+start_primary "$PREFIX" env DPDKMP_LOG=info "$DPDKMP" primary -- "$PROGS/hash_primary" -l 0 --no-pci \
 	--file-prefix "$PREFIX" -m 64
 if wait_primary_line "$PREFIX" '^PRIMARY READY' > /dev/null && wait_socket "$PREFIX" &&
 	ZYGOTE=$(zygote_pid "$PREFIX") && start_waiter; then
