@@ -164,3 +164,11 @@ if wait_primary_line "$PREFIX" '^PRIMARY READY' > /dev/null && wait_socket "$PRE
 else
 	for i in 1 2 3; do not_ok "second primary for the zygote stop"; done
 fi
+
+# --- a primary that executes itself as a secondary, as dpdk-test's multiprocess tests do ---
+PREFIX=$(dpmp_prefix life3)
+OUT=$(DPDKMP_LOG=info run_timeout 60 "$DPDKMP" primary -- "$PROBE" -l 0 --no-pci \
+	--file-prefix="$PREFIX" -m 64 -- selfexec 2>&1)
+grep -q "^SELFEXEC status=7$" <<< "$OUT" && grep -q "zygote.*spawned" <<< "$OUT"
+result $? "self-exec'ed secondary (LD_PRELOAD inherited) is forked by the zygote" "$OUT"
+cleanup_prefix "$PREFIX"
