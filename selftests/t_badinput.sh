@@ -49,16 +49,27 @@ expect_refusal() {
 	fi
 }
 
-# No primary at all, and a stale socket of a dead one.
+# No primary at all.
 expect_refusal "no fork server for the prefix" 1 \
 	"no dpdkmp fork server for file prefix '$PREFIX'.*Start the primary with .dpdkmp primary" \
 	"$PROGS/probe_secondary"
-mkdir -p "$(runtime_dir "$PREFIX")"
-python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind(sys.argv[1])' \
-	"$(runtime_dir "$PREFIX")/dpdkmp.sock"
-expect_refusal "stale socket of a dead primary" 1 "is gone \(stale socket.*restart it" \
-	"$PROGS/probe_secondary"
-rm -rf "$(runtime_dir "$PREFIX")"
+
+# A stale socket: primary and zygote killed without a chance to clean up.
+STALE=$(dpmp_prefix stale)
+start_primary "$STALE" "$DPDKMP" primary -- "$PROGS/hash_primary" -l 0 --no-pci \
+	--file-prefix "$STALE" -m 64
+if wait_primary "$STALE" '^PRIMARY READY' && wait_socket "$STALE" && Z=$(zygote_pid "$STALE"); then
+	kill -KILL "$Z" "$(primary_pid "$STALE")"
+	wait_gone "$Z" 10
+	stop_primary "$STALE" ""
+	SEC=(-l 1 --no-pci --file-prefix "$STALE")
+	expect_refusal "stale socket of a dead primary" 1 "is gone \(stale socket.*restart it" \
+		"$PROGS/probe_secondary"
+	SEC=(-l 1 --no-pci --file-prefix "$PREFIX")
+else
+	not_ok "stale socket of a dead primary" "$(diag_file "$(primary_log "$STALE")")"
+fi
+cleanup_prefix "$STALE"
 
 start_primary "$PREFIX" env DPDKMP_LOG=info "$DPDKMP" primary -- "$PROGS/hash_primary" -l 0 --no-pci \
 	--file-prefix "$PREFIX" -m 64
