@@ -27,6 +27,7 @@
 
 int dpdkmp_in_child;
 static const struct dpdkmp_winset *child_windows;
+static uint32_t child_primary_flags;
 
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void die(const char *fmt, ...)
@@ -161,6 +162,7 @@ void dpdkmp_child_main(struct dpdkmp_child_args *a)
 	opterr = 1;
 	optarg = NULL;
 	child_windows = a->windows;
+	child_primary_flags = a->primary_flags;
 	if (dpdkmp_windows_reserve(a->windows, err, sizeof(err)) < 0)
 		die("%s", err);
 	set_identity(r->argv, (int)r->argc);
@@ -227,5 +229,17 @@ int dpdkmp_child_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
 		return -1;
 	}
 	child_windows = NULL;
+	/* EAL 22.11 lets a secondary pick its own IOVA mode (VA when it cannot read physical
+	 * addresses) without comparing it with the primary's: DMA addresses would then be
+	 * computed two ways. */
+	if (!!(child_primary_flags & DPDKMP_PRIMARY_IOVA_PA) != (rte_eal_iova_mode() == RTE_IOVA_PA)) {
+		DPDKMP_ERR("this secondary selected IOVA as %s but the primary uses %s; run the "
+			   "primary with --iova-mode=va, or keep CAP_SYS_ADMIN for IOVA as PA",
+			   rte_eal_iova_mode() == RTE_IOVA_PA ? "PA" : "VA",
+			   child_primary_flags & DPDKMP_PRIMARY_IOVA_PA ? "PA" : "VA");
+		rte_eal_cleanup();
+		rte_errno = EINVAL;
+		return -1;
+	}
 	return ret;
 }

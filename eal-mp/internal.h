@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "elfinfo.h"
+#include "policy.h"
 #include "proto.h"
 
 typedef int (*dpdkmp_main_fn)(int, char **, char **);
@@ -35,10 +36,25 @@ int dpdkmp_capture_main(void *entry, dpdkmp_main_fn *out);
 void dpdkmp_enter_entry(void *entry, void *sp) __attribute__((noreturn));
 
 /* primary.c */
+struct dpdkmp_primary_info {
+	uint32_t flags;         /* DPDKMP_PRIMARY_* */
+};
 int dpdkmp_primary_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv);
 
+/* broker.c */
+struct dpdkmp_broker_args {
+	int listen_fd;          /* the fork server's socket, bound and listening */
+	int channel_fd;         /* to the zygote */
+	int sandbox;            /* load the broker filter */
+	const struct dpdkmp_policy *policy;
+	struct dpdkmp_hello_ack ack;
+	const char *fault;      /* test hook: a forbidden syscall to make on HELLO, or NULL */
+};
+void dpdkmp_broker_main(const struct dpdkmp_broker_args *a) __attribute__((noreturn));
+
 /* zygote.c */
-void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid) __attribute__((noreturn));
+void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp_policy *policy)
+	__attribute__((noreturn));
 
 /* child.c */
 struct dpdkmp_child_args {
@@ -48,6 +64,7 @@ struct dpdkmp_child_args {
 	int same_binary;
 	const struct dpdkmp_elf_info *elf;
 	const struct dpdkmp_winset *windows;
+	uint32_t primary_flags; /* DPDKMP_PRIMARY_* */
 };
 extern int dpdkmp_in_child;
 void dpdkmp_child_main(struct dpdkmp_child_args *a) __attribute__((noreturn));

@@ -84,13 +84,19 @@ static int connect_server(const char *prefix, const char *path)
 		DPDKMP_ERR("the runtime directory of prefix '%s' is too long for a unix socket", prefix);
 		return -ENAMETOOLONG;
 	}
-	memcpy(sa.sun_path, sock, sizeof(sock));
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+	memcpy(sa.sun_path, sock, sizeof(sock));
+	ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : -errno;
+	if (ret == -ENOENT && dpdkmp_root_socket_path(prefix, sa.sun_path, sizeof(sa.sun_path)) == 0) {
+		/* Not ours: maybe a root primary's fork server open to this user. */
+		ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : -errno;
+		if (ret != -ENOENT)
+			memcpy(sock, sa.sun_path, sizeof(sock));
+	}
+	if (ret == 0)
 		return fd;
-	ret = -errno;
 	close(fd);
 	switch (-ret) {
 	case ENOENT:

@@ -15,7 +15,7 @@ static int cur_level = -1;
 static const char *const role_names[] = {
 	[DPDKMP_ROLE_CLI] = "dpdkmp", [DPDKMP_ROLE_PRIMARY] = "primary",
 	[DPDKMP_ROLE_ZYGOTE] = "zygote", [DPDKMP_ROLE_CHILD] = "child",
-	[DPDKMP_ROLE_LAUNCHER] = "launcher",
+	[DPDKMP_ROLE_LAUNCHER] = "launcher", [DPDKMP_ROLE_BROKER] = "broker",
 };
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
 

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <rte_eal.h>
 #include <rte_errno.h>
 
 #include "dpdkmp_config.h"
@@ -141,10 +142,18 @@ int dpdkmp_primary_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
 		struct dpdkmp_window w[DPDKMP_MAX_WINDOWS];
 	} *msg;
 	struct dpdkmp_winset *ws;
+	struct dpdkmp_policy policy;
+	char perr[1024];
 	int sp[2], ret, err;
 	pid_t me = getpid(), zygote;
 
 	dpdkmp_log_set_role(DPDKMP_ROLE_PRIMARY);
+	dpdkmp_policy_init(&policy);
+	if (dpdkmp_policy_load_env(&policy, perr, sizeof(perr)) < 0) {
+		DPDKMP_ERR("%s", perr);
+		rte_errno = EINVAL;
+		return -1;
+	}
 	if (no_shared_config(argc, argv)) {
 		DPDKMP_WARN("--in-memory/--no-shconf: this primary cannot have secondaries, so no "
 			    "fork server is started");
@@ -162,7 +171,7 @@ int dpdkmp_primary_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
 	zygote = fork();
 	if (zygote == 0) {
 		close(sp[0]);
-		dpdkmp_zygote_main(sp[1], me);
+		dpdkmp_zygote_main(sp[1], me, &policy);
 	}
 	close(sp[1]);
 	if (zygote < 0) {
@@ -187,6 +196,7 @@ int dpdkmp_primary_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
 		memset(&msg->h, 0, sizeof(msg->h));
 		msg->h.nwindows = ws->n;
 		msg->h.primary_pid = (uint32_t)me;
+		msg->h.flags = rte_eal_iova_mode() == RTE_IOVA_PA ? DPDKMP_PRIMARY_IOVA_PA : 0;
 		memcpy(msg->h.runtime_dir, ws->runtime_dir, sizeof(msg->h.runtime_dir));
 		memcpy(msg->w, ws->w, ws->n * sizeof(ws->w[0]));
 		if (dpdkmp_send(sp[0], DPDKMP_MSG_WINDOWS, msg,

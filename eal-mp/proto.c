@@ -23,6 +23,12 @@ static const struct type_rule rules[DPDKMP_MSG_MAX + 1] = {
 	[DPDKMP_MSG_STATUS_REQ] = { 0, 1, 0 },
 	[DPDKMP_MSG_STATUS]     = { sizeof(struct dpdkmp_status), 0, 0 },
 	[DPDKMP_MSG_WINDOWS]    = { sizeof(struct dpdkmp_windows), 0, 0 },
+	[DPDKMP_MSG_RELAY_SPAWN] = { sizeof(struct dpdkmp_relay) + sizeof(struct dpdkmp_relay_spawn) +
+				     sizeof(struct dpdkmp_spawn), 0, DPDKMP_SPAWN_FDS },
+	[DPDKMP_MSG_RELAY_SIGNAL] = { sizeof(struct dpdkmp_relay) + sizeof(struct dpdkmp_signal), 1, 0 },
+	[DPDKMP_MSG_RELAY_HANGUP] = { sizeof(struct dpdkmp_relay), 1, 0 },
+	[DPDKMP_MSG_RELAY_STATUS] = { sizeof(struct dpdkmp_relay), 1, 0 },
+	[DPDKMP_MSG_RELAY_REPLY]  = { sizeof(struct dpdkmp_relay), 0, 0 },
 };
 
 static const char *const names[DPDKMP_MSG_MAX + 1] = {
@@ -31,6 +37,9 @@ static const char *const names[DPDKMP_MSG_MAX + 1] = {
 	[DPDKMP_MSG_EXITED] = "EXITED", [DPDKMP_MSG_ERROR] = "ERROR",
 	[DPDKMP_MSG_SIGNAL] = "SIGNAL", [DPDKMP_MSG_STATUS_REQ] = "STATUS_REQ",
 	[DPDKMP_MSG_STATUS] = "STATUS", [DPDKMP_MSG_WINDOWS] = "WINDOWS",
+	[DPDKMP_MSG_RELAY_SPAWN] = "RELAY_SPAWN", [DPDKMP_MSG_RELAY_SIGNAL] = "RELAY_SIGNAL",
+	[DPDKMP_MSG_RELAY_HANGUP] = "RELAY_HANGUP", [DPDKMP_MSG_RELAY_STATUS] = "RELAY_STATUS",
+	[DPDKMP_MSG_RELAY_REPLY] = "RELAY_REPLY",
 };
 
 const char *dpdkmp_msg_name(uint16_t type)
@@ -108,9 +117,11 @@ int dpdkmp_spawn_encode(void *buf, size_t cap, size_t *len, const char *cwd,
 
 void dpdkmp_spawn_req_free(struct dpdkmp_spawn_req *r)
 {
-	free(r->buf);
-	free(r->argv);
-	free(r->envp);
+	if (r->owned) {
+		free(r->buf);
+		free(r->argv);
+		free(r->envp);
+	}
 	memset(r, 0, sizeof(*r));
 }
 
@@ -130,23 +141,54 @@ static int take_strings(char **p, const char *end, uint32_t count, char **vec)
 	return 0;
 }
 
-int dpdkmp_spawn_decode(const void *payload, size_t len, struct dpdkmp_spawn_req *out)
+/* Checks the fixed part; *s is the header. */
+static int spawn_head(const void *payload, size_t len, struct dpdkmp_spawn *s)
 {
-	struct dpdkmp_spawn_req r = { 0 };
-	struct dpdkmp_spawn s;
-	char *p, *end;
+	if (len < sizeof(*s) || len > DPDKMP_MAX_PAYLOAD)
+		return -EBADMSG;
+	memcpy(s, payload, sizeof(*s));
+	if (s->flags != 0 || s->argc < 1)
+		return -EBADMSG;
+	if (s->argc > DPDKMP_MAX_ARGS || s->envc > DPDKMP_MAX_ENV)
+		return -E2BIG;
+	if (s->cwd_len < 2 || s->cwd_len > DPDKMP_MAX_STRING || s->cwd_len > len - sizeof(*s))
+		return -EBADMSG;
+	return 0;
+}
+
+/* Parses the strings of r->buf (len bytes, already copied) into r->argv and r->envp. */
+static int spawn_body(const struct dpdkmp_spawn *s, size_t len, struct dpdkmp_spawn_req *r)
+{
+	char *p = r->buf, *end = r->buf + len;
 	int ret;
 
-	if (len < sizeof(s) || len > DPDKMP_MAX_PAYLOAD)
+	if (p[s->cwd_len - 1] != '\0' || strlen(p) != s->cwd_len - 1 || p[0] != '/')
 		return -EBADMSG;
-	memcpy(&s, payload, sizeof(s));
-	if (s.flags != 0 || s.argc < 1)
+	r->cwd = p;
+	p += s->cwd_len;
+	if ((ret = take_strings(&p, end, s->argc, r->argv)) < 0 ||
+	    (ret = take_strings(&p, end, s->envc, r->envp)) < 0)
+		return ret;
+	if (p != end)           /* trailing bytes: the counts lie */
 		return -EBADMSG;
-	if (s.argc > DPDKMP_MAX_ARGS || s.envc > DPDKMP_MAX_ENV)
-		return -E2BIG;
-	if (s.cwd_len < 2 || s.cwd_len > DPDKMP_MAX_STRING || s.cwd_len > len - sizeof(s))
-		return -EBADMSG;
+	for (uint32_t i = 0; i < s->envc; i++)
+		if (!strchr(r->envp[i], '=') || r->envp[i][0] == '=')
+			return -EBADMSG;
+	r->argv[s->argc] = NULL;
+	r->envp[s->envc] = NULL;
+	r->argc = s->argc;
+	r->envc = s->envc;
+	return 0;
+}
 
+int dpdkmp_spawn_decode(const void *payload, size_t len, struct dpdkmp_spawn_req *out)
+{
+	struct dpdkmp_spawn_req r = { .owned = 1 };
+	struct dpdkmp_spawn s;
+	int ret;
+
+	if ((ret = spawn_head(payload, len, &s)) < 0)
+		return ret;
 	r.buf = malloc(len - sizeof(s));
 	r.argv = calloc(s.argc + 1, sizeof(char *));
 	r.envp = calloc(s.envc + 1, sizeof(char *));
@@ -155,34 +197,36 @@ int dpdkmp_spawn_decode(const void *payload, size_t len, struct dpdkmp_spawn_req
 		goto fail;
 	}
 	memcpy(r.buf, (const char *)payload + sizeof(s), len - sizeof(s));
-	p = r.buf;
-	end = r.buf + (len - sizeof(s));
-	if (p[s.cwd_len - 1] != '\0' || strlen(p) != s.cwd_len - 1 || p[0] != '/') {
-		ret = -EBADMSG;
+	if ((ret = spawn_body(&s, len - sizeof(s), &r)) < 0)
 		goto fail;
-	}
-	r.cwd = p;
-	p += s.cwd_len;
-	if ((ret = take_strings(&p, end, s.argc, r.argv)) < 0 ||
-	    (ret = take_strings(&p, end, s.envc, r.envp)) < 0)
-		goto fail;
-	if (p != end) {         /* trailing bytes: the counts lie */
-		ret = -EBADMSG;
-		goto fail;
-	}
-	for (uint32_t i = 0; i < s.envc; i++) {
-		if (!strchr(r.envp[i], '=') || r.envp[i][0] == '=') {
-			ret = -EBADMSG;
-			goto fail;
-		}
-	}
-	r.argc = s.argc;
-	r.envc = s.envc;
 	*out = r;
 	return 0;
 fail:
 	dpdkmp_spawn_req_free(&r);
 	return ret;
+}
+
+int dpdkmp_spawn_decode_in(const void *payload, size_t len, struct dpdkmp_spawn_req *out,
+			   void *storage, size_t storage_len)
+{
+	struct dpdkmp_spawn_req r = { .owned = 0 };
+	struct dpdkmp_spawn s;
+	size_t vecs;
+	int ret;
+
+	if ((ret = spawn_head(payload, len, &s)) < 0)
+		return ret;
+	vecs = ((size_t)s.argc + 1 + s.envc + 1) * sizeof(char *);
+	if ((uintptr_t)storage % sizeof(char *) || storage_len < vecs + (len - sizeof(s)))
+		return -ENOMEM;
+	r.argv = storage;
+	r.envp = r.argv + s.argc + 1;
+	r.buf = (char *)storage + vecs;
+	memcpy(r.buf, (const char *)payload + sizeof(s), len - sizeof(s));
+	if ((ret = spawn_body(&s, len - sizeof(s), &r)) < 0)
+		return ret;
+	*out = r;
+	return 0;
 }
 
 int dpdkmp_error_decode(const void *payload, size_t len, int *err, const char **msg,

@@ -32,7 +32,14 @@
 #define DPDKMP_MSG_STATUS_REQ 8  /* client -> zygote: empty */
 #define DPDKMP_MSG_STATUS     9  /* zygote -> client: dpdkmp_status + windows + children */
 #define DPDKMP_MSG_WINDOWS    10 /* primary -> zygote (private socketpair): dpdkmp_windows + windows */
-#define DPDKMP_MSG_MAX        10
+/* Internal, broker <-> zygote (private socketpair). Every payload starts with a dpdkmp_relay
+ * naming the client connection by a broker-assigned id; the zygote never sees client bytes. */
+#define DPDKMP_MSG_RELAY_SPAWN  11 /* broker -> zygote: relay + relay_spawn + canonical SPAWN; 4 fds */
+#define DPDKMP_MSG_RELAY_SIGNAL 12 /* broker -> zygote: relay + dpdkmp_signal */
+#define DPDKMP_MSG_RELAY_HANGUP 13 /* broker -> zygote: relay; the launcher went away */
+#define DPDKMP_MSG_RELAY_STATUS 14 /* broker -> zygote: relay */
+#define DPDKMP_MSG_RELAY_REPLY  15 /* zygote -> broker: relay (type: client message) + its payload */
+#define DPDKMP_MSG_MAX          15
 
 struct dpdkmp_hdr {
 	uint32_t magic;
@@ -114,13 +121,16 @@ struct dpdkmp_window {
 };
 _Static_assert(sizeof(struct dpdkmp_window) == 88, "window size");
 
+#define DPDKMP_PRIMARY_IOVA_PA 1u /* the primary uses IOVA as physical addresses */
 /* Followed by nwindows dpdkmp_window. */
 struct dpdkmp_windows {
 	uint32_t nwindows;
 	uint32_t primary_pid;
+	uint32_t flags;         /* DPDKMP_PRIMARY_* */
+	uint32_t pad;
 	char runtime_dir[256];  /* NUL-terminated */
 };
-_Static_assert(sizeof(struct dpdkmp_windows) == 264, "windows size");
+_Static_assert(sizeof(struct dpdkmp_windows) == 272, "windows size");
 
 struct dpdkmp_child_info {
 	uint32_t pid;
@@ -132,16 +142,40 @@ struct dpdkmp_child_info {
 };
 _Static_assert(sizeof(struct dpdkmp_child_info) == 152, "child info size");
 
+#define DPDKMP_STATUS_SANDBOX 1u  /* capabilities reduced and seccomp filters loaded */
 /* Followed by nwindows dpdkmp_window, then nchildren dpdkmp_child_info. */
 struct dpdkmp_status {
 	uint32_t zygote_pid;
 	uint32_t primary_pid;
 	uint32_t nwindows;
 	uint32_t nchildren;
+	uint32_t broker_pid;
+	uint32_t flags;         /* DPDKMP_STATUS_* and DPDKMP_PRIMARY_* << 8 */
+	uint64_t caps;          /* capabilities kept by the zygote and its children */
 	char runtime_dir[256];
 	char primary_exe[256];
 };
-_Static_assert(sizeof(struct dpdkmp_status) == 528, "status size");
+_Static_assert(sizeof(struct dpdkmp_status) == 544, "status size");
+
+struct dpdkmp_relay {
+	uint32_t conn;          /* broker-assigned connection id */
+	uint16_t type;          /* RELAY_REPLY: the client message type to forward */
+	uint16_t pad;
+};
+_Static_assert(sizeof(struct dpdkmp_relay) == 8, "relay size");
+
+/* What the broker established about a SPAWN request. */
+struct dpdkmp_relay_spawn {
+	uint32_t uid;           /* SO_PEERCRED of the launcher */
+	uint32_t gid;
+	uint32_t pid;
+	uint32_t same_binary;   /* the executable is the primary's */
+	uint64_t entry;         /* e_entry */
+	uint64_t flags1_off;    /* file offset of DT_FLAGS_1's value, 0 if none */
+	uint32_t pie;           /* DF_1_PIE set */
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct dpdkmp_relay_spawn) == 40, "relay spawn size");
 
 /* A received record. fds[i] >= 0 are owned by the record until taken. */
 struct dpdkmp_msg {
@@ -151,8 +185,9 @@ struct dpdkmp_msg {
 	uint8_t payload[DPDKMP_MAX_PAYLOAD] __attribute__((aligned(8)));
 };
 
-/* Decoded SPAWN request; all pointers point into buf, which the struct owns. */
+/* Decoded SPAWN request; all pointers point into buf. */
 struct dpdkmp_spawn_req {
+	int owned;              /* buf, argv and envp were malloc'd by dpdkmp_spawn_decode */
 	char *buf;
 	const char *cwd;
 	char **argv;            /* NULL-terminated */
@@ -171,6 +206,10 @@ int dpdkmp_spawn_encode(void *buf, size_t cap, size_t *len, const char *cwd,
 			char *const argv[], char *const envp[]);
 /* Decodes a SPAWN payload of exactly len bytes. 0 or -EBADMSG / -E2BIG / -ENOMEM. */
 int dpdkmp_spawn_decode(const void *payload, size_t len, struct dpdkmp_spawn_req *out);
+/* The same into caller storage (no allocation: the broker runs without mmap and brk). */
+#define DPDKMP_SPAWN_STORAGE (DPDKMP_MAX_PAYLOAD + (DPDKMP_MAX_ARGS + DPDKMP_MAX_ENV + 2) * sizeof(char *))
+int dpdkmp_spawn_decode_in(const void *payload, size_t len, struct dpdkmp_spawn_req *out,
+			   void *storage, size_t storage_len);
 void dpdkmp_spawn_req_free(struct dpdkmp_spawn_req *r);
 
 /* Decodes a WINDOWS or STATUS payload's variable part: validates counts against len. */

@@ -53,3 +53,15 @@ int dpdkmp_socket_path(const char *prefix, char *out, size_t len)
 	n = snprintf(out, len, "%s/%s", dir, DPDKMP_SOCK_NAME);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
+
+int dpdkmp_root_socket_path(const char *prefix, char *out, size_t len)
+{
+	int n;
+
+	if (getuid() == 0 || getenv("RUNTIME_DIRECTORY"))
+		return -ENOENT;
+	if (!prefix || !*prefix)
+		prefix = DPDKMP_DEFAULT_PREFIX;
+	n = snprintf(out, len, "/var/run/dpdk/%s/%s", prefix, DPDKMP_SOCK_NAME);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}

@@ -14,4 +14,9 @@ const char *dpdkmp_arg_value(int argc, char *const argv[], const char *opt);
 int dpdkmp_runtime_dir(const char *prefix, char *out, size_t len);
 int dpdkmp_socket_path(const char *prefix, char *out, size_t len);
 
+/* For a non-root client without RUNTIME_DIRECTORY: the socket of a root primary with that
+ * prefix (/var/run/dpdk/<prefix>/dpdkmp.sock), which a policy may open to other users.
+ * 0, or -ENOENT when there is no such second place to look. */
+int dpdkmp_root_socket_path(const char *prefix, char *out, size_t len);
+
 #endif

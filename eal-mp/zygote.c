@@ -1,12 +1,16 @@
 /* zygote: the fork server. A clone of the primary taken before its EAL init; it never
- * initialises DPDK and stays single-threaded. It serves one poll loop: client connections
- * (one secondary each), the children's pidfds, and the primary's pidfd. When the primary
- * exits, children are terminated, their launchers told why, and the zygote exits.
+ * initialises DPDK, stays single-threaded, and never reads a byte a client wrote: the broker
+ * (its child) parses client requests and relays validated ones over a private socketpair.
+ * Before serving it binds the socket, reduces its capabilities and loads the dpdk-secondary
+ * seccomp filter, which children inherit. Its poll loop watches the primary (pidfd), stop
+ * signals (signalfd), the broker (channel and pidfd) and the children (pidfds). When the
+ * primary exits, children are terminated, their launchers told why, and the zygote exits.
  *
- * Connection states and the requests each accepts (anything else ends the connection):
- *   NEW      HELLO                 -> READY
- *   READY    SPAWN                 -> RUNNING      STATUS_REQ -> (reply, close)
- *   RUNNING  SIGNAL                -> RUNNING      (EOF: the child is terminated) */
+ * Relayed requests (DPDKMP_MSG_RELAY_*) and what the zygote does:
+ *   SPAWN   fork a child for the connection, reply SPAWNED (or ERROR)
+ *   SIGNAL  forward the signal to that connection's child
+ *   HANGUP  the launcher is gone: SIGTERM its child, SIGKILL 3 s later
+ *   STATUS  reply STATUS */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,26 +32,20 @@
 #include "fdpass.h"
 #include "internal.h"
 #include "log.h"
+#include "sandbox.h"
 
-#define MAX_CONNS      ((int)DPDKMP_MAX_CHILDREN + 64)
-#define NCHILD         ((int)DPDKMP_MAX_CHILDREN)
-#define IDLE_TIMEOUT_MS 10000   /* a connection must finish its request in this time */
-#define TERM_GRACE_MS   3000    /* SIGTERM, then SIGKILL after this */
-
-enum conn_state { C_FREE = 0, C_NEW, C_READY, C_RUNNING };
-
-struct conn {
-	enum conn_state state;
-	int fd;
-	struct ucred cred;
-	uint64_t deadline_ms;   /* idle deadline in NEW/READY */
-	int child;              /* index in children, or -1 */
-};
+#define NCHILD            ((int)DPDKMP_MAX_CHILDREN)
+#define TERM_GRACE_MS     3000  /* SIGTERM, then SIGKILL after this */
+#define BROKER_RESTARTS   5     /* at most this many broker restarts ... */
+#define BROKER_WINDOW_MS  60000 /* ... within this time */
+#define CAP_SYS_ADMIN_BIT (1ull << 21)
+#define CAP_SYS_RAWIO_BIT (1ull << 17)
 
 struct child {
 	pid_t pid;              /* 0: free slot */
 	int pidfd;
-	int conn;               /* index in conns, or -1 once the launcher is gone */
+	uint32_t conn;          /* the broker's connection id */
+	unsigned int generation;/* of the broker that relayed it; 0: its launcher is gone */
 	uint32_t reason;
 	uint64_t kill_at_ms;    /* SIGKILL deadline after a SIGTERM, 0 if none */
 	struct dpdkmp_child_info info;
@@ -55,16 +53,25 @@ struct child {
 
 static struct {
 	pid_t primary_pid;
+	uint32_t primary_flags;
 	int primary_pidfd;
 	int signal_fd;
 	int listen_fd;
+	int channel_fd;         /* to the current broker */
+	int broker_pidfd;
+	pid_t broker_pid;
+	unsigned int generation;
+	uint64_t restarts[BROKER_RESTARTS];
+	const char *fault;      /* DPDKMP_TEST_BROKER_FAULT, first broker only */
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct stat primary_exe;
 	char primary_exe_path[256];
+	struct dpdkmp_policy policy;
+	uint64_t caps;
 	struct dpdkmp_winset ws;
-	struct conn conns[MAX_CONNS];
 	struct child children[DPDKMP_MAX_CHILDREN];
 	struct dpdkmp_msg msg;
+	uint8_t out[DPDKMP_MAX_PAYLOAD] __attribute__((aligned(8)));
 	int shutting_down;
 } z;
 
@@ -85,18 +92,42 @@ static void fatal(const char *what, int err)
 	_exit(1);
 }
 
-static void conn_close(int i)
+/* Sends a client record to the broker, for the connection conn. */
+static void reply(uint32_t conn, uint16_t type, const void *payload, uint32_t len)
 {
-	struct conn *c = &z.conns[i];
+	struct dpdkmp_relay r = { .conn = conn, .type = type };
 
-	if (c->state == C_FREE)
+	if (z.channel_fd < 0)
 		return;
-	close(c->fd);
-	if (c->child >= 0)
-		z.children[c->child].conn = -1;
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-	c->child = -1;
+	memcpy(z.out, &r, sizeof(r));
+	memcpy(z.out + sizeof(r), payload, len);
+	dpdkmp_send(z.channel_fd, DPDKMP_MSG_RELAY_REPLY, z.out, (uint32_t)sizeof(r) + len, NULL, 0);
+}
+
+static void reply_error(uint32_t conn, int err, const char *msg)
+{
+	struct {
+		struct dpdkmp_error e;
+		char text[DPDKMP_MAX_ERRMSG];
+	} p;
+	size_t l = strlen(msg);
+
+	if (l > sizeof(p.text))
+		l = sizeof(p.text);
+
+	p.e.err = err;
+	p.e.msg_len = (uint32_t)l;
+	memcpy(p.text, msg, l);
+	reply(conn, DPDKMP_MSG_ERROR, &p, (uint32_t)(sizeof(p.e) + l));
+}
+
+static struct child *child_by_conn(uint32_t conn)
+{
+	for (int i = 0; i < NCHILD; i++)
+		if (z.children[i].pid && z.children[i].generation == z.generation &&
+		    z.children[i].conn == conn)
+			return &z.children[i];
+	return NULL;
 }
 
 static void child_terminate(struct child *k, uint32_t reason)
@@ -108,265 +139,173 @@ static void child_terminate(struct child *k, uint32_t reason)
 	k->kill_at_ms = now_ms() + TERM_GRACE_MS;
 }
 
-/* ---- requests ---------------------------------------------------------------------- */
-
-static void on_hello(int ci)
+static int live_children(void)
 {
-	struct conn *c = &z.conns[ci];
-	struct dpdkmp_hello h;
-	struct dpdkmp_hello_ack a = {
-		.zygote_pid = (uint32_t)getpid(),
-		.primary_pid = (uint32_t)z.primary_pid,
-		.primary_exe_dev = z.primary_exe.st_dev,
-		.primary_exe_ino = z.primary_exe.st_ino,
-		.nwindows = z.ws.n,
-	};
+	int n = 0;
 
-	memcpy(&h, z.msg.payload, sizeof(h));
-	if (h.flags != 0) {
-		dpdkmp_send_error(c->fd, EINVAL, "unknown HELLO flags 0x%x", h.flags);
-		conn_close(ci);
-		return;
-	}
-	if (dpdkmp_send(c->fd, DPDKMP_MSG_HELLO_ACK, &a, sizeof(a), NULL, 0) < 0) {
-		conn_close(ci);
-		return;
-	}
-	c->state = C_READY;
-}
-
-static int free_child_slot(void)
-{
 	for (int i = 0; i < NCHILD; i++)
-		if (!z.children[i].pid)
-			return i;
-	return -1;
+		n += z.children[i].pid != 0;
+	return n;
 }
 
-static void on_spawn(int ci)
+/* ---- relayed requests -------------------------------------------------------------- */
+
+static void on_spawn(uint32_t conn)
 {
-	struct conn *c = &z.conns[ci];
+	const struct dpdkmp_relay_spawn *rs =
+		(const void *)(z.msg.payload + sizeof(struct dpdkmp_relay));
+	const uint8_t *sp = (const uint8_t *)(rs + 1);
+	size_t splen = z.msg.hdr.len - sizeof(struct dpdkmp_relay) - sizeof(*rs);
 	struct dpdkmp_spawn_req req = { 0 };
 	struct dpdkmp_elf_info elf;
 	struct dpdkmp_child_args a;
-	struct dpdkmp_spawned sp = { 0 };
-	char why[1024];
-	struct stat st;
-	int slot, pidfd, exe_fd, stdio[3], ret, same;
+	struct dpdkmp_spawned done = { 0 };
+	struct timespec t;
+	struct child *k = NULL;
+	int fds[DPDKMP_SPAWN_FDS], ret, pidfd;
 	pid_t pid;
 
-	exe_fd = dpdkmp_msg_take_fd(&z.msg, 0);
-	for (int i = 0; i < 3; i++)
-		stdio[i] = dpdkmp_msg_take_fd(&z.msg, (unsigned int)i + 1);
-
-	if ((ret = dpdkmp_spawn_decode(z.msg.payload, z.msg.hdr.len, &req)) < 0) {
-		dpdkmp_send_error(c->fd, -ret, "malformed SPAWN request: %s", strerror(-ret));
-		goto refuse;
+	for (unsigned int i = 0; i < DPDKMP_SPAWN_FDS; i++)
+		fds[i] = dpdkmp_msg_take_fd(&z.msg, i);
+	if ((ret = dpdkmp_spawn_decode(sp, splen, &req)) < 0) {
+		reply_error(conn, EPROTO, "internal error: the broker relayed a malformed request");
+		goto out;
 	}
-	if (fstat(exe_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		dpdkmp_send_error(c->fd, ENOEXEC, "the executable fd is not a regular file");
-		goto refuse;
+	for (int i = 0; i < NCHILD && !k; i++)
+		if (!z.children[i].pid)
+			k = &z.children[i];
+	if (!k) {
+		reply_error(conn, EAGAIN, "the fork server already runs its maximum of secondaries");
+		goto out;
 	}
-	if (!(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))) {
-		dpdkmp_send_error(c->fd, EACCES, "it is not executable (chmod +x it)");
-		goto refuse;
-	}
-	if ((ret = dpdkmp_elf_inspect(exe_fd, &elf)) < 0) {
-		dpdkmp_send_error(c->fd, -ret, "it is not an ELF executable");
-		goto refuse;
-	}
-	same = st.st_dev == z.primary_exe.st_dev && st.st_ino == z.primary_exe.st_ino;
-	if (dpdkmp_elf_check_secondary(&elf, same, req.argv[0], why, sizeof(why)) < 0) {
-		dpdkmp_send_error(c->fd, ENOEXEC, "%s", why);
-		goto refuse;
-	}
-	if ((slot = free_child_slot()) < 0) {
-		dpdkmp_send_error(c->fd, EAGAIN, "the fork server already runs %u secondaries",
-				  DPDKMP_MAX_CHILDREN);
-		goto refuse;
-	}
-
+	memset(&elf, 0, sizeof(elf));
+	elf.entry = rs->entry;
+	elf.flags1_off = rs->flags1_off;
+	elf.pie = (uint8_t)(rs->pie != 0);
 	a = (struct dpdkmp_child_args){
-		.req = &req, .exe_fd = exe_fd, .same_binary = same, .elf = &elf, .windows = &z.ws,
-		.stdio = { stdio[0], stdio[1], stdio[2] },
+		.req = &req, .exe_fd = fds[0], .same_binary = rs->same_binary != 0, .elf = &elf,
+		.windows = &z.ws, .stdio = { fds[1], fds[2], fds[3] }, .primary_flags = z.primary_flags,
 	};
 	pid = fork();
 	if (pid == 0)
 		dpdkmp_child_main(&a);
 	if (pid < 0) {
-		dpdkmp_send_error(c->fd, errno, "cannot fork: %s", strerror(errno));
-		goto refuse;
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "cannot fork: %s", strerror(errno));
+		reply_error(conn, errno, msg);
+		goto out;
 	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		fatal("pidfd_open", errno);
 	fcntl(pidfd, F_SETFD, FD_CLOEXEC);
-
-	z.children[slot] = (struct child){ .pid = pid, .pidfd = pidfd, .conn = ci };
-	z.children[slot].info.pid = (uint32_t)pid;
-	z.children[slot].info.launcher_pid = (uint32_t)c->cred.pid;
-	z.children[slot].info.launcher_uid = c->cred.uid;
-	{
-		struct timespec t;
-
-		clock_gettime(CLOCK_REALTIME, &t);
-		z.children[slot].info.start_ns = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-	}
-	snprintf(z.children[slot].info.program, sizeof(z.children[slot].info.program), "%s",
-		 req.argv[0]);
-	c->child = slot;
-	c->state = C_RUNNING;
-	DPDKMP_INFO("spawned %s as pid %d for launcher pid %d", req.argv[0], (int)pid,
-		    (int)c->cred.pid);
-	sp.pid = (uint32_t)pid;
-	if (dpdkmp_send(c->fd, DPDKMP_MSG_SPAWNED, &sp, sizeof(sp), NULL, 0) < 0) {
-		conn_close(ci);
-		child_terminate(&z.children[slot], DPDKMP_REASON_NORMAL);
-	}
-	close(exe_fd);
-	for (int i = 0; i < 3; i++)
-		close(stdio[i]);
+	clock_gettime(CLOCK_REALTIME, &t);
+	*k = (struct child){ .pid = pid, .pidfd = pidfd, .conn = conn, .generation = z.generation };
+	k->info.pid = (uint32_t)pid;
+	k->info.launcher_pid = rs->pid;
+	k->info.launcher_uid = rs->uid;
+	k->info.start_ns = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+	snprintf(k->info.program, sizeof(k->info.program), "%s", req.argv[0]);
+	DPDKMP_INFO("spawned %s as pid %d for launcher pid %u (uid %u)", req.argv[0], (int)pid,
+		    rs->pid, rs->uid);
+	done.pid = (uint32_t)pid;
+	reply(conn, DPDKMP_MSG_SPAWNED, &done, sizeof(done));
+out:
+	for (unsigned int i = 0; i < DPDKMP_SPAWN_FDS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	dpdkmp_spawn_req_free(&req);
-	return;
-refuse:
-	if (exe_fd >= 0)
-		close(exe_fd);
-	for (int i = 0; i < 3; i++)
-		if (stdio[i] >= 0)
-			close(stdio[i]);
-	dpdkmp_spawn_req_free(&req);
-	conn_close(ci);
 }
 
-static void on_signal(int ci)
+static void on_signal(uint32_t conn)
 {
-	struct conn *c = &z.conns[ci];
 	struct dpdkmp_signal s;
+	struct child *k = child_by_conn(conn);
 
-	memcpy(&s, z.msg.payload, sizeof(s));
-	/* Only what a terminal or an operator sends; never SIGKILL/SIGSTOP by proxy. */
-	switch (s.signo) {
+	memcpy(&s, z.msg.payload + sizeof(struct dpdkmp_relay), sizeof(s));
+	switch (s.signo) {     /* the broker checked it; so do we */
 	case SIGINT: case SIGTERM: case SIGHUP: case SIGQUIT: case SIGUSR1: case SIGUSR2:
 	case SIGWINCH: case SIGCONT: case SIGALRM:
-		kill(z.children[c->child].pid, (int)s.signo);
-		break;
-	default:
-		dpdkmp_send_error(c->fd, EINVAL, "signal %u cannot be forwarded", s.signo);
+		if (k)
+			kill(k->pid, (int)s.signo);
 		break;
 	}
 }
 
-static void on_status(int ci)
+static void on_hangup(uint32_t conn)
 {
-	struct conn *c = &z.conns[ci];
-	size_t len;
-	struct dpdkmp_status *s;
+	struct child *k = child_by_conn(conn);
+
+	if (!k)
+		return;
+	DPDKMP_INFO("launcher of pid %d went away; terminating it", (int)k->pid);
+	k->generation = 0;
+	child_terminate(k, DPDKMP_REASON_NORMAL);
+}
+
+static void on_status(uint32_t conn)
+{
+	struct dpdkmp_relay r = { .conn = conn, .type = DPDKMP_MSG_STATUS };
+	struct dpdkmp_status *s = (struct dpdkmp_status *)(z.out + sizeof(r));
 	struct dpdkmp_child_info *k;
 	uint32_t n = 0;
+	size_t len;
 
-	s = calloc(1, sizeof(*s) + z.ws.n * sizeof(struct dpdkmp_window) +
-		      DPDKMP_MAX_CHILDREN * sizeof(struct dpdkmp_child_info));
-	if (!s) {
-		dpdkmp_send_error(c->fd, ENOMEM, "out of memory");
-		conn_close(ci);
-		return;
-	}
+	memset(s, 0, sizeof(*s));
 	s->zygote_pid = (uint32_t)getpid();
 	s->primary_pid = (uint32_t)z.primary_pid;
+	s->broker_pid = (uint32_t)z.broker_pid;
+	s->flags = (z.policy.sandbox ? DPDKMP_STATUS_SANDBOX : 0) | z.primary_flags << 8;
+	s->caps = z.caps;
 	s->nwindows = z.ws.n;
 	snprintf(s->runtime_dir, sizeof(s->runtime_dir), "%s", z.ws.runtime_dir);
 	snprintf(s->primary_exe, sizeof(s->primary_exe), "%s", z.primary_exe_path);
 	memcpy(s + 1, z.ws.w, z.ws.n * sizeof(struct dpdkmp_window));
 	k = (struct dpdkmp_child_info *)((struct dpdkmp_window *)(s + 1) + z.ws.n);
-	for (unsigned int i = 0; i < DPDKMP_MAX_CHILDREN; i++)
+	for (int i = 0; i < NCHILD; i++)
 		if (z.children[i].pid)
 			k[n++] = z.children[i].info;
 	s->nchildren = n;
 	len = sizeof(*s) + z.ws.n * sizeof(struct dpdkmp_window) + n * sizeof(*k);
-	dpdkmp_send(c->fd, DPDKMP_MSG_STATUS, s, (uint32_t)len, NULL, 0);
-	free(s);
-	conn_close(ci);
+	memcpy(z.out, &r, sizeof(r));
+	dpdkmp_send(z.channel_fd, DPDKMP_MSG_RELAY_REPLY, z.out, (uint32_t)(sizeof(r) + len), NULL, 0);
 }
 
-/* Which request is allowed in which state. */
-static const struct {
-	enum conn_state state;
-	uint16_t type;
-	void (*fn)(int ci);
-} dispatch[] = {
-	{ C_NEW, DPDKMP_MSG_HELLO, on_hello },
-	{ C_READY, DPDKMP_MSG_SPAWN, on_spawn },
-	{ C_READY, DPDKMP_MSG_STATUS_REQ, on_status },
-	{ C_RUNNING, DPDKMP_MSG_SIGNAL, on_signal },
-};
+static void broker_start(void);
 
-static void conn_readable(int ci)
+static void channel_readable(void)
 {
-	struct conn *c = &z.conns[ci];
-	int ret = dpdkmp_recv(c->fd, &z.msg);
+	struct dpdkmp_relay r;
+	int ret = dpdkmp_recv(z.channel_fd, &z.msg);
 
 	if (ret == -EAGAIN)
 		return;
-	if (ret == -ECONNRESET) {
-		if (c->child >= 0) {
-			DPDKMP_INFO("launcher of pid %d went away; terminating it",
-				    (int)z.children[c->child].pid);
-			child_terminate(&z.children[c->child], DPDKMP_REASON_NORMAL);
-		}
-		conn_close(ci);
-		return;
-	}
 	if (ret < 0) {
-		DPDKMP_WARN("bad request from pid %d (uid %d): %s", (int)c->cred.pid, (int)c->cred.uid,
-			    strerror(-ret));
-		dpdkmp_send_error(c->fd, -ret, "bad request: %s", strerror(-ret));
-		if (c->child >= 0)
-			child_terminate(&z.children[c->child], DPDKMP_REASON_NORMAL);
-		conn_close(ci);
+		/* EOF: the broker died; its pidfd tells how. Anything else: a broken broker. */
+		if (ret != -ECONNRESET)
+			DPDKMP_ERR("bad record from the broker: %s", strerror(-ret));
+		close(z.channel_fd);
+		z.channel_fd = -1;
 		return;
 	}
-	for (size_t i = 0; i < sizeof(dispatch) / sizeof(dispatch[0]); i++) {
-		if (dispatch[i].state == c->state && dispatch[i].type == z.msg.hdr.type) {
-			dispatch[i].fn(ci);
-			dpdkmp_msg_close_fds(&z.msg);
-			return;
+	memcpy(&r, z.msg.payload, sizeof(r));
+	switch (z.msg.hdr.type) {
+	case DPDKMP_MSG_RELAY_SPAWN:
+		if (!z.shutting_down) {
+			on_spawn(r.conn);
+			break;
 		}
+		reply_error(r.conn, ESHUTDOWN, "the fork server is stopping");
+		break;
+	case DPDKMP_MSG_RELAY_SIGNAL: on_signal(r.conn); break;
+	case DPDKMP_MSG_RELAY_HANGUP: on_hangup(r.conn); break;
+	case DPDKMP_MSG_RELAY_STATUS: on_status(r.conn); break;
+	default:
+		DPDKMP_ERR("unexpected %s from the broker", dpdkmp_msg_name(z.msg.hdr.type));
+		break;
 	}
 	dpdkmp_msg_close_fds(&z.msg);
-	DPDKMP_WARN("unexpected %s from pid %d; closing the connection",
-		    dpdkmp_msg_name(z.msg.hdr.type), (int)c->cred.pid);
-	dpdkmp_send_error(c->fd, EPROTO, "%s is not allowed here", dpdkmp_msg_name(z.msg.hdr.type));
-	if (c->child >= 0)
-		child_terminate(&z.children[c->child], DPDKMP_REASON_NORMAL);
-	conn_close(ci);
-}
-
-static void accept_one(void)
-{
-	socklen_t l = sizeof(struct ucred);
-	struct ucred cred;
-	int fd = accept4(z.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-	if (fd < 0)
-		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &l) < 0 ||
-	    (cred.uid != geteuid() && cred.uid != 0)) {
-		DPDKMP_WARN("refused a client with uid %d: only uid %d may use this fork server",
-			    (int)cred.uid, (int)geteuid());
-		dpdkmp_send_error(fd, EPERM, "permission denied: only uid %d may use this fork server",
-				  (int)geteuid());
-		close(fd);
-		return;
-	}
-	for (int i = 0; i < MAX_CONNS; i++) {
-		if (z.conns[i].state != C_FREE)
-			continue;
-		z.conns[i] = (struct conn){ .state = C_NEW, .fd = fd, .cred = cred, .child = -1,
-					    .deadline_ms = now_ms() + IDLE_TIMEOUT_MS };
-		return;
-	}
-	dpdkmp_send_error(fd, EAGAIN, "too many connections; try again later");
-	close(fd);
 }
 
 static void child_exited(int ki)
@@ -378,33 +317,15 @@ static void child_exited(int ki)
 	memset(&si, 0, sizeof(si));
 	if (waitid((idtype_t)P_PIDFD, (id_t)k->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
 		return;
-	if (si.si_code == CLD_EXITED) {
-		e.how = DPDKMP_EXIT_CODE;
-		e.value = (uint32_t)si.si_status;
-	} else {
-		e.how = DPDKMP_EXIT_SIGNAL;
-		e.value = (uint32_t)si.si_status;
-	}
+	e.how = si.si_code == CLD_EXITED ? DPDKMP_EXIT_CODE : DPDKMP_EXIT_SIGNAL;
+	e.value = (uint32_t)si.si_status;
 	DPDKMP_INFO("pid %d (%s) %s %u", (int)k->pid, k->info.program,
 		    e.how == DPDKMP_EXIT_CODE ? "exited with" : "was killed by signal", e.value);
-	if (k->conn >= 0) {
-		dpdkmp_send(z.conns[k->conn].fd, DPDKMP_MSG_EXITED, &e, sizeof(e), NULL, 0);
-		z.conns[k->conn].child = -1;
-		conn_close(k->conn);
-	}
+	if (k->generation == z.generation)
+		reply(k->conn, DPDKMP_MSG_EXITED, &e, sizeof(e));
 	close(k->pidfd);
 	memset(k, 0, sizeof(*k));
 	k->pidfd = -1;
-	k->conn = -1;
-}
-
-static int live_children(void)
-{
-	int n = 0;
-
-	for (unsigned int i = 0; i < DPDKMP_MAX_CHILDREN; i++)
-		n += z.children[i].pid != 0;
-	return n;
 }
 
 static void begin_shutdown(const char *why, uint32_t reason)
@@ -418,12 +339,9 @@ static void begin_shutdown(const char *why, uint32_t reason)
 		z.listen_fd = -1;
 		unlink(z.sock_path);
 	}
-	for (unsigned int i = 0; i < DPDKMP_MAX_CHILDREN; i++)
+	for (int i = 0; i < NCHILD; i++)
 		if (z.children[i].pid)
 			child_terminate(&z.children[i], reason);
-	for (int i = 0; i < MAX_CONNS; i++)
-		if (z.conns[i].state != C_FREE && z.conns[i].child < 0)
-			conn_close(i);
 }
 
 static void on_stop_signal(void)
@@ -434,6 +352,48 @@ static void on_stop_signal(void)
 		return;
 	DPDKMP_INFO("signal %u from pid %u", si.ssi_signo, si.ssi_pid);
 	begin_shutdown("asked to stop", DPDKMP_REASON_SHUTDOWN);
+}
+
+/* The broker died: its connections died with it, so the secondaries it was serving have no
+ * launcher any more. Start a new one unless it keeps dying. */
+static void broker_exited(void)
+{
+	siginfo_t si;
+	uint64_t now = now_ms();
+
+	memset(&si, 0, sizeof(si));
+	if (waitid((idtype_t)P_PIDFD, (id_t)z.broker_pidfd, &si, WEXITED | WNOHANG) < 0 ||
+	    si.si_pid == 0)
+		return;
+	close(z.broker_pidfd);
+	z.broker_pidfd = -1;
+	if (z.channel_fd >= 0) {
+		close(z.channel_fd);
+		z.channel_fd = -1;
+	}
+	if (si.si_code == CLD_EXITED)
+		DPDKMP_ERR("the broker (pid %d) exited with %d", (int)si.si_pid, si.si_status);
+	else if (si.si_status == SIGSYS)
+		DPDKMP_ERR("the broker (pid %d) was killed by SIGSYS: it made a system call its "
+			   "seccomp filter forbids", (int)si.si_pid);
+	else
+		DPDKMP_ERR("the broker (pid %d) was killed by signal %d", (int)si.si_pid, si.si_status);
+	for (int i = 0; i < NCHILD; i++) {
+		if (z.children[i].pid && z.children[i].generation == z.generation) {
+			z.children[i].generation = 0;
+			child_terminate(&z.children[i], DPDKMP_REASON_NORMAL);
+		}
+	}
+	if (z.shutting_down)
+		return;
+	if (z.restarts[0] && now - z.restarts[0] < BROKER_WINDOW_MS) {
+		begin_shutdown("the broker keeps dying (5 restarts within a minute)",
+			       DPDKMP_REASON_SHUTDOWN);
+		return;
+	}
+	memmove(z.restarts, z.restarts + 1, sizeof(z.restarts) - sizeof(z.restarts[0]));
+	z.restarts[BROKER_RESTARTS - 1] = now;
+	broker_start();
 }
 
 /* ---- setup ------------------------------------------------------------------------- */
@@ -454,6 +414,7 @@ static void receive_windows(int sock)
 		fatal("bad windows from the primary", -ret);
 	z.ws.n = h->nwindows;
 	z.ws.primary_pid = z.primary_pid;
+	z.primary_flags = h->flags;
 	memcpy(z.ws.runtime_dir, h->runtime_dir, sizeof(z.ws.runtime_dir));
 	memcpy(z.ws.w, w, h->nwindows * sizeof(*w));
 }
@@ -478,6 +439,26 @@ static void listen_socket(void)
 		fatal(z.sock_path, errno);
 	}
 	umask(old);
+	if (z.policy.socket_group != (gid_t)-1 && chown(z.sock_path, (uid_t)-1, z.policy.socket_group) < 0)
+		fatal("cannot give the socket to the configured group", errno);
+	if (chmod(z.sock_path, z.policy.socket_mode) < 0)
+		fatal("cannot set the socket's mode", errno);
+	if (z.policy.socket_mode & 0077) {
+		/* Other users reach the socket only through the runtime directory and its parent,
+		 * which EAL creates 0700: add search permission for whom the mode lets in. */
+		mode_t x = (z.policy.socket_mode & 0070 ? 0010 : 0) | (z.policy.socket_mode & 0007 ? 0001 : 0);
+		char parent[sizeof(z.ws.runtime_dir)], *slash;
+		struct stat st;
+
+		snprintf(parent, sizeof(parent), "%s", z.ws.runtime_dir);
+		slash = strrchr(parent, '/');
+		if (slash && slash != parent)
+			*slash = '\0';
+		if (stat(z.ws.runtime_dir, &st) == 0)
+			chmod(z.ws.runtime_dir, (st.st_mode & 07777) | x);
+		if (slash && stat(parent, &st) == 0)
+			chmod(parent, (st.st_mode & 07777) | x);
+	}
 	if (listen(z.listen_fd, 64) < 0)
 		fatal("listen", errno);
 }
@@ -522,20 +503,87 @@ static int shutdown_signals(void)
 	return fd < 0 ? -errno : fd;
 }
 
-void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid)
+static void apply_sandbox(void)
 {
-	static struct pollfd pfd[3 + MAX_CONNS + DPDKMP_MAX_CHILDREN];
-	static int pidx[3 + MAX_CONNS + DPDKMP_MAX_CHILDREN];
+	char caps[256];
+	int ret;
+
+	z.caps = DPDKMP_KEEP_CAPS_DEFAULT | z.policy.keep_caps;
+	if (z.primary_flags & DPDKMP_PRIMARY_IOVA_PA) {
+		z.caps |= CAP_SYS_ADMIN_BIT;
+		DPDKMP_WARN("the primary uses IOVA as physical addresses: its secondaries need "
+			    "CAP_SYS_ADMIN to read them, so the fork server keeps it; start the "
+			    "primary with --iova-mode=va to run secondaries without it");
+	}
+	dpdkmp_caps_describe(z.caps, caps, sizeof(caps));
+	if (!z.policy.sandbox) {
+		DPDKMP_WARN("SANDBOX DISABLED (--no-sandbox): secondaries run with all of the "
+			    "primary's privileges and no seccomp filter");
+		return;
+	}
+	if ((ret = dpdkmp_sandbox_drop_caps(z.caps)) < 0)
+		fatal("cannot reduce the fork server's capabilities", -ret);
+	if ((ret = dpdkmp_sandbox_load_secondary((z.caps & CAP_SYS_RAWIO_BIT) != 0, -1)) < 0)
+		fatal("cannot load the dpdk-secondary seccomp filter", -ret);
+	DPDKMP_INFO("sandbox: capabilities %s, NO_NEW_PRIVS, seccomp dpdk-secondary", caps);
+}
+
+static void broker_start(void)
+{
+	struct dpdkmp_broker_args a;
+	int sp[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		fatal("socketpair", errno);
+	z.generation++;
+	a = (struct dpdkmp_broker_args){
+		.listen_fd = z.listen_fd, .channel_fd = sp[1], .sandbox = z.policy.sandbox,
+		.policy = &z.policy, .fault = z.generation == 1 ? z.fault : NULL,
+		.ack = {
+			.zygote_pid = (uint32_t)getpid(), .primary_pid = (uint32_t)z.primary_pid,
+			.primary_exe_dev = z.primary_exe.st_dev, .primary_exe_ino = z.primary_exe.st_ino,
+			.nwindows = z.ws.n,
+		},
+	};
+	pid = fork();
+	if (pid == 0) {
+		/* Only the listening socket, the channel and stderr go along. */
+		unsigned int lo = (unsigned int)(z.listen_fd < sp[1] ? z.listen_fd : sp[1]);
+		unsigned int hi = (unsigned int)(z.listen_fd < sp[1] ? sp[1] : z.listen_fd);
+
+		if (lo > 3)
+			syscall(SYS_close_range, 3u, lo - 1, 0u);
+		if (hi > lo + 1)
+			syscall(SYS_close_range, lo + 1, hi - 1, 0u);
+		syscall(SYS_close_range, hi + 1, ~0u, 0u);
+		dpdkmp_broker_main(&a);
+	}
+	close(sp[1]);
+	if (pid < 0)
+		fatal("cannot fork the broker", errno);
+	z.channel_fd = sp[0];
+	z.broker_pid = pid;
+	z.broker_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (z.broker_pidfd < 0)
+		fatal("pidfd_open", errno);
+	fcntl(z.broker_pidfd, F_SETFD, FD_CLOEXEC);
+	DPDKMP_INFO("broker pid %d serving %s", (int)pid, z.sock_path);
+}
+
+void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp_policy *policy)
+{
+	enum { P_PRIMARY = -1, P_SIGNAL = -2, P_CHANNEL = -3, P_BROKER = -4 };
+	static struct pollfd pfd[4 + DPDKMP_MAX_CHILDREN];
+	static int pidx[4 + DPDKMP_MAX_CHILDREN];
 	ssize_t l;
 
 	dpdkmp_log_set_role(DPDKMP_ROLE_ZYGOTE);
 	prctl(PR_SET_NAME, "dpdkmp-zygote");
 	z.primary_pid = primary_pid;
-	z.listen_fd = -1;
-	for (int i = 0; i < MAX_CONNS; i++) {
-		z.conns[i].fd = -1;
-		z.conns[i].child = -1;
-	}
+	z.policy = *policy;
+	z.fault = getenv("DPDKMP_TEST_BROKER_FAULT");
+	z.listen_fd = z.channel_fd = z.broker_pidfd = -1;
 	sanitize_process(primary_sock);
 	z.signal_fd = shutdown_signals();
 	if (z.signal_fd < 0)
@@ -551,6 +599,8 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid)
 
 	receive_windows(primary_sock);
 	listen_socket();
+	apply_sandbox();
+	broker_start();
 	{
 		struct dpdkmp_hello_ack a = {
 			.zygote_pid = (uint32_t)getpid(), .primary_pid = (uint32_t)primary_pid,
@@ -564,36 +614,24 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid)
 	DPDKMP_INFO("serving %s for primary pid %d (%u windows)", z.sock_path, (int)primary_pid, z.ws.n);
 
 	for (;;) {
-		uint64_t now = now_ms(), next = now + 1000;
-		int n = 0, timeout, ready;
+		uint64_t now = now_ms(), next = now + 60000;
+		int n = 0, ready;
 
 		if (z.shutting_down && !live_children())
 			break;
 		if (!z.shutting_down) {
 			pfd[n] = (struct pollfd){ .fd = z.primary_pidfd, .events = POLLIN };
-			pidx[n++] = -1;
+			pidx[n++] = P_PRIMARY;
 			pfd[n] = (struct pollfd){ .fd = z.signal_fd, .events = POLLIN };
-			pidx[n++] = -3;
+			pidx[n++] = P_SIGNAL;
 		}
-		if (z.listen_fd >= 0) {
-			pfd[n] = (struct pollfd){ .fd = z.listen_fd, .events = POLLIN };
-			pidx[n++] = -2;
+		if (z.channel_fd >= 0) {
+			pfd[n] = (struct pollfd){ .fd = z.channel_fd, .events = POLLIN };
+			pidx[n++] = P_CHANNEL;
 		}
-		for (int i = 0; i < MAX_CONNS; i++) {
-			struct conn *c = &z.conns[i];
-
-			if (c->state == C_FREE)
-				continue;
-			if (c->state != C_RUNNING && now >= c->deadline_ms) {
-				dpdkmp_send_error(c->fd, ETIMEDOUT, "request not completed in %d ms",
-						  IDLE_TIMEOUT_MS);
-				conn_close(i);
-				continue;
-			}
-			if (c->state != C_RUNNING && c->deadline_ms < next)
-				next = c->deadline_ms;
-			pfd[n] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
-			pidx[n++] = i;
+		if (z.broker_pidfd >= 0) {
+			pfd[n] = (struct pollfd){ .fd = z.broker_pidfd, .events = POLLIN };
+			pidx[n++] = P_BROKER;
 		}
 		for (int i = 0; i < NCHILD; i++) {
 			struct child *k = &z.children[i];
@@ -607,10 +645,9 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid)
 			if (k->kill_at_ms && k->kill_at_ms < next)
 				next = k->kill_at_ms;
 			pfd[n] = (struct pollfd){ .fd = k->pidfd, .events = POLLIN };
-			pidx[n++] = MAX_CONNS + i;
+			pidx[n++] = i;
 		}
-		timeout = (int)(next > now ? next - now : 0);
-		ready = poll(pfd, (nfds_t)n, timeout);
+		ready = poll(pfd, (nfds_t)n, (int)(next > now ? next - now : 0));
 		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
@@ -620,17 +657,27 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid)
 			if (!pfd[i].revents)
 				continue;
 			ready--;
-			if (pidx[i] == -1)
+			switch (pidx[i]) {
+			case P_PRIMARY:
 				begin_shutdown("the primary exited", DPDKMP_REASON_PRIMARY_GONE);
-			else if (pidx[i] == -3)
-				on_stop_signal();
-			else if (pidx[i] == -2)
-				accept_one();
-			else if (pidx[i] >= MAX_CONNS)
-				child_exited(pidx[i] - MAX_CONNS);
-			else if (z.conns[pidx[i]].state != C_FREE)
-				conn_readable(pidx[i]);
+				break;
+			case P_SIGNAL: on_stop_signal(); break;
+			case P_CHANNEL: if (z.channel_fd >= 0) channel_readable(); break;
+			case P_BROKER: broker_exited(); break;
+			default: child_exited(pidx[i]); break;
+			}
 		}
+	}
+	if (z.broker_pidfd >= 0) {
+		/* The broker ends on EOF of its channel; SIGKILL only if it does not. */
+		struct pollfd p = { .fd = z.broker_pidfd, .events = POLLIN };
+		siginfo_t si;
+
+		if (z.channel_fd >= 0)
+			close(z.channel_fd);
+		if (poll(&p, 1, 1000) <= 0)
+			kill(z.broker_pid, SIGKILL);
+		waitid((idtype_t)P_PIDFD, (id_t)z.broker_pidfd, &si, WEXITED);
 	}
 	DPDKMP_INFO("exiting");
 	_exit(0);

@@ -17,15 +17,18 @@
 #include "dpdkmp_config.h"
 #include "fdpass.h"
 #include "log.h"
+#include "policy.h"
+#include "sandbox.h"
 #include "proto.h"
 #include "rundir.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dpdkmp primary [--] PROGRAM [ARGS...]\n"
+		"usage: dpdkmp primary [POLICY OPTIONS] [--] PROGRAM [ARGS...]\n"
 		"       dpdkmp run [--] PROGRAM [ARGS...]\n"
 		"       dpdkmp status [--file-prefix PREFIX] [--json]\n"
+		"       dpdkmp policy [--pfc]\n"
 		"       dpdkmp --version | --help\n"
 		"\n"
 		"  primary  run a DPDK primary with the dpdkmp fork server attached\n"
@@ -33,6 +36,17 @@ static void usage(FILE *f)
 		"           with the --file-prefix found in ARGS (default \"%s\"); stdio, signals\n"
 		"           and exit status (128+N when killed by signal N) are PROGRAM's\n"
 		"  status   show the fork server, its windows and its live secondaries\n"
+		"  policy   show the seccomp policies of the fork server (--pfc: as loaded)\n"
+		"\n"
+		"policy options of primary (docs/SECURITY.md):\n"
+		"  --config FILE             key = value lines with the keys below\n"
+		"  --allow-uid UID[,UID...]  users allowed besides the primary's (and root)\n"
+		"  --allow-gid GID[,GID...]  groups allowed\n"
+		"  --socket-mode MODE        socket permissions (default 0600)\n"
+		"  --socket-group GROUP      socket group\n"
+		"  --max-per-uid N           live secondaries per client uid (default 0: no limit)\n"
+		"  --keep-cap CAP[,CAP...]   capabilities kept beyond CAP_IPC_LOCK\n"
+		"  --no-sandbox              no capability reduction, no seccomp (logged loudly)\n"
 		"\n"
 		"examples:\n"
 		"  dpdkmp primary -- dpdk-testpmd -l 0-1 --no-pci --vdev net_null0 --file-prefix pg -- -i\n"
@@ -79,14 +93,74 @@ static char **skip_dashdash(char **argv)
 	return argv[0] && !strcmp(argv[0], "--") ? argv + 1 : argv;
 }
 
+/* Policy options before PROGRAM, checked here for an early message, handed to libdpdkmp in
+ * DPDKMP_OPTIONS (same syntax as the config file) and DPDKMP_CONFIG. */
+static int primary_options(char ***argvp)
+{
+	static const char *const keys[] = { "allow-uid", "allow-gid", "socket-mode", "socket-group",
+					    "max-per-uid", "keep-cap", NULL };
+	char **argv = *argvp, opts[4096] = "", err[1024];
+	struct dpdkmp_policy check;
+	size_t o = 0;
+
+	for (; argv[0] && argv[0][0] == '-' && argv[0][1] == '-' && argv[0][2]; argv++) {
+		const char *opt = argv[0] + 2, *val = NULL;
+		size_t klen = strcspn(opt, "=");
+		int known = 0;
+
+		if (!strcmp(opt, "no-sandbox")) {
+			o += (size_t)snprintf(opts + o, sizeof(opts) - o, "sandbox=no;");
+			continue;
+		}
+		if (opt[klen] == '=')
+			val = opt + klen + 1;
+		else if (argv[1])
+			val = *++argv;
+		if (!strncmp(opt, "config", klen) && klen == 6) {
+			if (!val || access(val, R_OK) < 0) {
+				DPDKMP_ERR("--config %s: %s", val ? val : "", val ? strerror(errno) :
+					   "missing file name");
+				return -1;
+			}
+			setenv("DPDKMP_CONFIG", val, 1);
+			continue;
+		}
+		for (int i = 0; keys[i]; i++)
+			known |= strlen(keys[i]) == klen && !strncmp(opt, keys[i], klen);
+		if (!known || !val) {
+			DPDKMP_ERR("primary: unknown option or missing value: %s (see dpdkmp --help; "
+				   "put `--` before PROGRAM)", argv[0]);
+			return -1;
+		}
+		o += (size_t)snprintf(opts + o, sizeof(opts) - o, "%.*s=%s;", (int)klen, opt, val);
+		if (o >= sizeof(opts)) {
+			DPDKMP_ERR("primary: policy options too long");
+			return -1;
+		}
+	}
+	dpdkmp_policy_init(&check);
+	if (o && dpdkmp_policy_parse(&check, opts, "command line", err, sizeof(err)) < 0) {
+		DPDKMP_ERR("%s", err);
+		return -1;
+	}
+	if (o)
+		setenv("DPDKMP_OPTIONS", opts, 1);
+	else
+		unsetenv("DPDKMP_OPTIONS");
+	*argvp = argv;
+	return 0;
+}
+
 static int cmd_primary(char **argv)
 {
 	char lib[PATH_MAX], *pre = NULL;
 	const char *old = getenv("LD_PRELOAD");
 
+	if (primary_options(&argv) < 0)
+		return 2;
 	argv = skip_dashdash(argv);
 	if (!argv[0]) {
-		DPDKMP_ERR("primary: missing PROGRAM; usage: dpdkmp primary [--] PROGRAM [ARGS...]");
+		DPDKMP_ERR("primary: missing PROGRAM; usage: dpdkmp primary [OPTIONS] [--] PROGRAM [ARGS...]");
 		return 2;
 	}
 	if (find_lib(lib, sizeof(lib)) < 0) {
@@ -101,6 +175,50 @@ static int cmd_primary(char **argv)
 	execvp(argv[0], argv);
 	DPDKMP_ERR("cannot execute %s: %s", argv[0], strerror(errno));
 	return errno == ENOENT ? 127 : 126;
+}
+
+static int cmd_policy(char **argv)
+{
+	int pfc = 0;
+
+	for (; *argv; argv++) {
+		if (!strcmp(*argv, "--pfc"))
+			pfc = 1;
+		else if (strcmp(*argv, "--print")) {
+			DPDKMP_ERR("policy: unknown option %s (use --pfc)", *argv);
+			return 2;
+		}
+	}
+	if (pfc) {
+		fflush(stdout);
+		printf("# dpdk-secondary filter (zygote and children; iopl/ioperm allowed only with "
+		       "--keep-cap CAP_SYS_RAWIO)\n");
+		fflush(stdout);
+		if (dpdkmp_sandbox_load_secondary(0, STDOUT_FILENO) < 0)
+			return 1;
+		printf("# broker filter (added on top of the one above)\n");
+		fflush(stdout);
+		return dpdkmp_sandbox_load_broker(STDOUT_FILENO) < 0;
+	}
+	printf("dpdk-secondary filter: zygote and every secondary; default allow, these fail "
+	       "with EPERM:\n");
+	for (const struct dpdkmp_syscall_group *g = dpdkmp_denied_groups; g->name; g++) {
+		printf("  %-12s %s:\n              ", g->name, g->help);
+		for (const char *const *sc = g->syscalls; *sc; sc++)
+			printf(" %s", *sc);
+		printf("\n");
+	}
+	printf("  %-12s port I/O, unless CAP_SYS_RAWIO is kept:\n               iopl ioperm\n",
+	       "ioport");
+	printf("  %-12s clone with any CLONE_NEW* flag (EPERM); clone3 (ENOSYS, glibc falls back "
+	       "to clone)\n", "clone");
+	printf("  other architectures' system calls kill the process\n\n");
+	printf("broker filter: the broker only; default kill process, these are allowed:\n ");
+	for (const char *const *sc = dpdkmp_broker_syscalls; *sc; sc++)
+		printf(" %s", *sc);
+	printf("\n\ncapabilities of the zygote and secondaries: CAP_IPC_LOCK, plus CAP_SYS_ADMIN "
+	       "when the primary uses IOVA as PA, plus --keep-cap; the broker has none\n");
+	return 0;
 }
 
 static int cmd_run(char **argv)
@@ -157,6 +275,7 @@ static int cmd_status(int argc, char **argv)
 	struct dpdkmp_hello hello = { .client_pid = (uint32_t)getpid() };
 	const char *prefix = DPDKMP_DEFAULT_PREFIX;
 	struct pollfd p;
+	char caps[256];
 	int json = 0, c, fd, ret;
 
 	optind = 1;
@@ -171,7 +290,10 @@ static int cmd_status(int argc, char **argv)
 	if (dpdkmp_socket_path(prefix, sa.sun_path, sizeof(sa.sun_path)) < 0)
 		return 1;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == ENOENT &&
+	    dpdkmp_root_socket_path(prefix, sa.sun_path, sizeof(sa.sun_path)) == 0)
+		connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (fd < 0 || getpeername(fd, &(struct sockaddr){ 0 }, &(socklen_t){ sizeof(struct sockaddr) }) < 0) {
 		DPDKMP_ERR("no dpdkmp fork server for file prefix '%s' (%s: %s); is the primary running "
 			   "under `dpdkmp primary` with --file-prefix %s?", prefix, sa.sun_path,
 			   strerror(errno), prefix);
@@ -192,8 +314,11 @@ static int cmd_status(int argc, char **argv)
 	if (json) {
 		printf("{\"file_prefix\":");
 		json_str(prefix);
-		printf(",\"zygote_pid\":%u,\"primary_pid\":%u,\"primary_exe\":", s->zygote_pid,
-		       s->primary_pid);
+		dpdkmp_caps_describe(s->caps, caps, sizeof(caps));
+		printf(",\"zygote_pid\":%u,\"broker_pid\":%u,\"primary_pid\":%u,\"sandbox\":%s,"
+		       "\"capabilities\":\"%s\",\"iova\":\"%s\",\"primary_exe\":", s->zygote_pid,
+		       s->broker_pid, s->primary_pid, s->flags & DPDKMP_STATUS_SANDBOX ? "true" : "false",
+		       caps, (s->flags >> 8) & DPDKMP_PRIMARY_IOVA_PA ? "PA" : "VA");
 		json_str(s->primary_exe);
 		printf(",\"runtime_dir\":");
 		json_str(s->runtime_dir);
@@ -215,9 +340,13 @@ static int cmd_status(int argc, char **argv)
 		printf("]}\n");
 		return 0;
 	}
-	printf("file prefix:  %s\nprimary:      pid %u (%s)\nfork server:  zygote pid %u\n"
+	dpdkmp_caps_describe(s->caps, caps, sizeof(caps));
+	printf("file prefix:  %s\nprimary:      pid %u (%s), IOVA as %s\n"
+	       "fork server:  zygote pid %u, broker pid %u\nsandbox:      %s\n"
 	       "runtime dir:  %s\nwindows:      %u\n", prefix, s->primary_pid, s->primary_exe,
-	       s->zygote_pid, s->runtime_dir, s->nwindows);
+	       (s->flags >> 8) & DPDKMP_PRIMARY_IOVA_PA ? "PA" : "VA", s->zygote_pid, s->broker_pid,
+	       s->flags & DPDKMP_STATUS_SANDBOX ? caps : "DISABLED (--no-sandbox)", s->runtime_dir,
+	       s->nwindows);
 	printf("  %-8s %-18s %-18s %10s  %s\n", "KIND", "START", "END", "SIZE", "NAME");
 	for (uint32_t i = 0; i < s->nwindows; i++)
 		printf("  %-8s 0x%-16llx 0x%-16llx %9lluM  %s\n", kind_name(w[i].kind),
@@ -253,6 +382,8 @@ int main(int argc, char **argv)
 		return cmd_run(argv + 2);
 	if (!strcmp(argv[1], "status"))
 		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "policy"))
+		return cmd_policy(argv + 2);
 	DPDKMP_ERR("unknown command '%s'; see dpdkmp --help", argv[1]);
 	return 2;
 }

@@ -38,8 +38,13 @@ static const struct {
 	{ DPDKMP_MSG_ERROR,      "ERROR",      8,   0, 0 },
 	{ DPDKMP_MSG_SIGNAL,     "SIGNAL",     8,   1, 0 },
 	{ DPDKMP_MSG_STATUS_REQ, "STATUS_REQ", 0,   1, 0 },
-	{ DPDKMP_MSG_STATUS,     "STATUS",     528, 0, 0 },
-	{ DPDKMP_MSG_WINDOWS,    "WINDOWS",    264, 0, 0 },
+	{ DPDKMP_MSG_STATUS,     "STATUS",     544, 0, 0 },
+	{ DPDKMP_MSG_WINDOWS,    "WINDOWS",    272, 0, 0 },
+	{ DPDKMP_MSG_RELAY_SPAWN,  "RELAY_SPAWN",  64, 0, 4 },
+	{ DPDKMP_MSG_RELAY_SIGNAL, "RELAY_SIGNAL", 16, 1, 0 },
+	{ DPDKMP_MSG_RELAY_HANGUP, "RELAY_HANGUP", 8,  1, 0 },
+	{ DPDKMP_MSG_RELAY_STATUS, "RELAY_STATUS", 8,  1, 0 },
+	{ DPDKMP_MSG_RELAY_REPLY,  "RELAY_REPLY",  8,  0, 0 },
 };
 #define NWIRE (sizeof(wire) / sizeof(wire[0]))
 
@@ -301,12 +306,10 @@ TEST(hdr_fd_counts)
 	/* SPAWN takes exactly 4. */
 	for (uint32_t n = 0; n <= 8; n++)
 		ASSERT_EQ(hdr_check(DPDKMP_MSG_SPAWN, 64, n), n == 4 ? 0 : -EBADMSG);
-	/* Every other type takes none. */
+	/* Every type takes exactly its own count: 4 for the spawns, none elsewhere. */
 	for (size_t i = 0; i < NWIRE; i++) {
-		if (wire[i].type == DPDKMP_MSG_SPAWN)
-			continue;
 		ASSERT_EQ(hdr_check(wire[i].type, wire[i].len, 1), -EBADMSG);
-		ASSERT_EQ(hdr_check(wire[i].type, wire[i].len, 4), -EBADMSG);
+		ASSERT_EQ(hdr_check(wire[i].type, wire[i].len, wire[i].nfds ? 0 : 4), -EBADMSG);
 	}
 }
 
@@ -669,18 +672,21 @@ static void fill_window(struct dpdkmp_window *w, uint64_t addr, uint64_t len, ui
 }
 
 /* A WINDOWS payload with n windows in a heap buffer of exactly its size. */
+#define WH sizeof(struct dpdkmp_windows)
+#define SH sizeof(struct dpdkmp_status)
+
 static uint8_t *make_windows(uint32_t n, size_t *len)
 {
 	struct dpdkmp_windows h = { .nwindows = n, .primary_pid = 42 };
 	uint8_t *p;
 
-	*len = 264 + (size_t)n * 88;
+	*len = WH + (size_t)n * 88;
 	p = calloc(1, *len);
 	ASSERT_TRUE(p != NULL);
 	snprintf(h.runtime_dir, sizeof(h.runtime_dir), "/var/run/dpdk/rte");
 	memcpy(p, &h, sizeof(h));
 	for (uint32_t i = 0; i < n; i++)
-		fill_window((struct dpdkmp_window *)(p + 264) + i, 0x100000000ull + i * 0x200000ull,
+		fill_window((struct dpdkmp_window *)(p + WH) + i, 0x100000000ull + i * 0x200000ull,
 			    0x200000, i % 2 ? DPDKMP_WIN_RUNFILE : DPDKMP_WIN_MEMSEG,
 			    i % 2 ? "fbarray_memseg-2048k-0-0" : "memseg-2048k-0-0");
 	return p;
@@ -705,7 +711,7 @@ TEST(windows_decode_good)
 
 	ASSERT_EQ(dpdkmp_windows_decode(p, len, &h, &w), 0);
 	ASSERT_EQ((uintptr_t)h, (uintptr_t)p);
-	ASSERT_EQ((uintptr_t)w, (uintptr_t)(p + 264));
+	ASSERT_EQ((uintptr_t)w, (uintptr_t)(p + WH));
 	ASSERT_EQ(h->nwindows, 2);
 	ASSERT_STREQ(h->runtime_dir, "/var/run/dpdk/rte");
 	ASSERT_EQ(w[1].addr, 0x100200000ull);
@@ -745,13 +751,13 @@ TEST(windows_decode_bad_fields)
 	size_t len;
 	uint8_t *p = make_windows(2, &len);
 	struct dpdkmp_windows *h = (struct dpdkmp_windows *)p;
-	struct dpdkmp_window *w = (struct dpdkmp_window *)(p + 264), saved = w[1];
+	struct dpdkmp_window *w = (struct dpdkmp_window *)(p + WH), saved = w[1];
 
 	memset(h->runtime_dir, 'r', sizeof(h->runtime_dir));
 	expect_windows_fails(p, len, -EBADMSG);
 	free(p);
 	p = make_windows(2, &len);
-	w = (struct dpdkmp_window *)(p + 264);
+	w = (struct dpdkmp_window *)(p + WH);
 	memset(w[1].name, 'n', sizeof(w[1].name));
 	expect_windows_fails(p, len, -EBADMSG);
 	w[1] = saved;
@@ -797,16 +803,16 @@ static uint8_t *make_status(uint32_t nw, uint32_t nk, size_t *len)
 	struct dpdkmp_child_info *k;
 	uint8_t *p;
 
-	*len = 528 + (size_t)nw * 88 + (size_t)nk * 152;
+	*len = SH + (size_t)nw * 88 + (size_t)nk * 152;
 	p = calloc(1, *len);
 	ASSERT_TRUE(p != NULL);
 	snprintf(h.runtime_dir, sizeof(h.runtime_dir), "/run/dpdk/rte");
 	snprintf(h.primary_exe, sizeof(h.primary_exe), "/usr/bin/dpdk-testpmd");
 	memcpy(p, &h, sizeof(h));
 	for (uint32_t i = 0; i < nw; i++)
-		fill_window((struct dpdkmp_window *)(p + 528) + i, 0x200000ull * (i + 1), 0x200000,
+		fill_window((struct dpdkmp_window *)(p + SH) + i, 0x200000ull * (i + 1), 0x200000,
 			    DPDKMP_WIN_MEMSEG, "memseg");
-	k = (struct dpdkmp_child_info *)(p + 528 + (size_t)nw * 88);
+	k = (struct dpdkmp_child_info *)(p + SH + (size_t)nw * 88);
 	for (uint32_t i = 0; i < nk; i++) {
 		k[i].pid = 100 + i;
 		snprintf(k[i].program, sizeof(k[i].program), "prog%u", i);
@@ -836,8 +842,8 @@ TEST(status_decode_good)
 
 	ASSERT_EQ(dpdkmp_status_decode(p, len, &h, &w, &k), 0);
 	ASSERT_EQ((uintptr_t)h, (uintptr_t)p);
-	ASSERT_EQ((uintptr_t)w, (uintptr_t)(p + 528));
-	ASSERT_EQ((uintptr_t)k, (uintptr_t)(p + 528 + 2 * 88));
+	ASSERT_EQ((uintptr_t)w, (uintptr_t)(p + SH));
+	ASSERT_EQ((uintptr_t)k, (uintptr_t)(p + SH + 2 * 88));
 	ASSERT_EQ(k[2].pid, 102);
 	ASSERT_STREQ(k[2].program, "prog2");
 	ASSERT_STREQ(h->primary_exe, "/usr/bin/dpdk-testpmd");
@@ -888,7 +894,7 @@ TEST(status_decode_unterminated_strings)
 	size_t len;
 	uint8_t *p = make_status(1, 2, &len);
 	struct dpdkmp_status *h = (struct dpdkmp_status *)p;
-	struct dpdkmp_child_info *k = (struct dpdkmp_child_info *)(p + 528 + 88);
+	struct dpdkmp_child_info *k = (struct dpdkmp_child_info *)(p + SH + 88);
 
 	memset(k[1].program, 'p', sizeof(k[1].program));
 	expect_status_fails(p, len, -EBADMSG);
@@ -904,7 +910,7 @@ TEST(status_decode_unterminated_strings)
 	expect_status_fails(p, len, -EBADMSG);
 	free(p);
 	p = make_status(1, 2, &len);
-	memset(((struct dpdkmp_window *)(p + 528))->name, 'w', 64);
+	memset(((struct dpdkmp_window *)(p + SH))->name, 'w', 64);
 	expect_status_fails(p, len, -EBADMSG);
 	free(p);
 }

@@ -4,12 +4,20 @@
  * Actions: exit N | raise SIG | wait (print READY, block until a signal, report it, exit 0
  * for SIGTERM/SIGINT/SIGUSR1 after printing GOT) | fds | env NAME | cwd | echo (copy stdin
  * to stdout) | selfexec (run itself as a secondary and wait, as dpdk-test does; the
- * primary's --file-prefix must be given as --file-prefix=P) */
+ * primary's --file-prefix must be given as --file-prefix=P) | denied (try system calls the
+ * fork server's seccomp policy denies; one "DENIED name errno" line each) */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* strerrorname_np, CLONE_NEW* */
+#endif
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sched.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +52,43 @@ static int list_fds(void)
 		printf("FD %s %s\n", de->d_name, t);
 	}
 	closedir(d);
+	return 0;
+}
+
+/* Each call is harmless if it were allowed (and fails for lack of privilege or arguments
+ * anyway), so the errno tells the filter's answer apart: EPERM (or ENOSYS for clone3). */
+static int try_denied(void)
+{
+	static const struct {
+		const char *name;
+		long nr;
+		long a0, a1, a2;
+	} calls[] = {
+		{ "ptrace", SYS_ptrace, PTRACE_PEEKDATA, 1, 0 },
+		{ "process_vm_readv", SYS_process_vm_readv, 1, 0, 0 },
+		{ "mount", SYS_mount, 0, 0, 0 },
+		{ "bpf", SYS_bpf, -1, 0, 0 },
+		{ "init_module", SYS_init_module, 0, 0, 0 },
+		{ "unshare", SYS_unshare, CLONE_NEWUSER, 0, 0 },
+		{ "setns", SYS_setns, -1, 0, 0 },
+		{ "keyctl", SYS_keyctl, -1, 0, 0 },
+		{ "perf_event_open", SYS_perf_event_open, 0, 0, 0 },
+		{ "userfaultfd", SYS_userfaultfd, -1, 0, 0 },
+		{ "io_uring_setup", SYS_io_uring_setup, 0, 0, 0 },
+		{ "kexec_load", SYS_kexec_load, 0, 0, 0 },
+		{ "clone(CLONE_NEWNET)", SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0 },
+		{ "clone3", SYS_clone3, 0, 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		long r;
+
+		errno = 0;
+		r = syscall(calls[i].nr, calls[i].a0, calls[i].a1, calls[i].a2, 0, 0, 0);
+		if (r == 0 && calls[i].nr == SYS_clone)
+			_exit(0);       /* the child of an allowed clone */
+		printf("DENIED %s %s\n", calls[i].name, r < 0 ? strerrorname_np(errno) : "ALLOWED");
+	}
 	return 0;
 }
 
@@ -119,6 +164,8 @@ int main(int argc, char **argv)
 		while (fgets(b, sizeof(b), stdin))
 			fputs(b, stdout);
 		ret = 0;
+	} else if (!strcmp(act, "denied")) {
+		ret = try_denied();
 	} else if (!strcmp(act, "selfexec")) {
 		ret = selfexec(orig_argc, orig);
 	} else {
