@@ -2,6 +2,7 @@
  * Receiving is defensive: truncation of data or control is an error, the fd count comes from
  * cmsg_len and must equal the header's, and nothing received survives an error. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -163,7 +164,8 @@ int dpdkmp_send_error(int sock, int err, const char *fmt, ...)
 		n = 0;
 	if ((unsigned int)n > DPDKMP_MAX_ERRMSG)
 		n = DPDKMP_MAX_ERRMSG;
-	p.e.err = err < 0 ? -err : err;
+	/* ERROR carries a positive errno; 0 or INT_MIN would be no error or undefined. */
+	p.e.err = err > 0 ? err : (err < 0 && err != INT_MIN ? -err : EIO);
 	p.e.msg_len = (uint32_t)n;
 	return dpdkmp_send(sock, DPDKMP_MSG_ERROR, &p, sizeof(p.e) + (uint32_t)n, NULL, 0);
 }

@@ -229,6 +229,27 @@ int dpdkmp_spawn_decode_in(const void *payload, size_t len, struct dpdkmp_spawn_
 	return 0;
 }
 
+int dpdkmp_relay_spawn_decode(const void *payload, size_t len, uint32_t *conn,
+			      struct dpdkmp_relay_spawn *rs, struct dpdkmp_spawn_req *out)
+{
+	const size_t head = sizeof(struct dpdkmp_relay) + sizeof(*rs);
+	struct dpdkmp_relay r;
+	struct dpdkmp_relay_spawn s;
+	int ret;
+
+	if (len < head)
+		return -EBADMSG;
+	memcpy(&r, payload, sizeof(r));
+	memcpy(&s, (const uint8_t *)payload + sizeof(r), sizeof(s));
+	if (r.type != 0 || r.pad != 0 || s.pad != 0 || s.same_binary > 1 || s.pie > 1)
+		return -EBADMSG;
+	if ((ret = dpdkmp_spawn_decode((const uint8_t *)payload + head, len - head, out)) < 0)
+		return ret;
+	*conn = r.conn;
+	*rs = s;
+	return 0;
+}
+
 int dpdkmp_error_decode(const void *payload, size_t len, int *err, const char **msg,
 			uint32_t *msg_len)
 {

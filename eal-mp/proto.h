@@ -222,6 +222,11 @@ int dpdkmp_status_decode(const void *payload, size_t len, const struct dpdkmp_st
 int dpdkmp_error_decode(const void *payload, size_t len, int *err, const char **msg,
 			uint32_t *msg_len);
 
+/* Decodes a RELAY_SPAWN payload: the relay header, what the broker established, and the
+ * canonical SPAWN payload (decoded into out, allocated). 0 or -EBADMSG / -E2BIG / -ENOMEM. */
+int dpdkmp_relay_spawn_decode(const void *payload, size_t len, uint32_t *conn,
+			      struct dpdkmp_relay_spawn *rs, struct dpdkmp_spawn_req *out);
+
 const char *dpdkmp_msg_name(uint16_t type);
 
 #endif

@@ -152,10 +152,7 @@ static int live_children(void)
 
 static void on_spawn(uint32_t conn)
 {
-	const struct dpdkmp_relay_spawn *rs =
-		(const void *)(z.msg.payload + sizeof(struct dpdkmp_relay));
-	const uint8_t *sp = (const uint8_t *)(rs + 1);
-	size_t splen = z.msg.hdr.len - sizeof(struct dpdkmp_relay) - sizeof(*rs);
+	struct dpdkmp_relay_spawn relayed, *rs = &relayed;
 	struct dpdkmp_spawn_req req = { 0 };
 	struct dpdkmp_elf_info elf;
 	struct dpdkmp_child_args a;
@@ -167,7 +164,7 @@ static void on_spawn(uint32_t conn)
 
 	for (unsigned int i = 0; i < DPDKMP_SPAWN_FDS; i++)
 		fds[i] = dpdkmp_msg_take_fd(&z.msg, i);
-	if ((ret = dpdkmp_spawn_decode(sp, splen, &req)) < 0) {
+	if ((ret = dpdkmp_relay_spawn_decode(z.msg.payload, z.msg.hdr.len, &conn, rs, &req)) < 0) {
 		reply_error(conn, EPROTO, "internal error: the broker relayed a malformed request");
 		goto out;
 	}
