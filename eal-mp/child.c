@@ -19,11 +19,15 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include <linux/types.h>
+
+#include "../bpf/guard.h"
 #include "internal.h"
 #include "log.h"
 #include "rundir.h"
 
 #define EXE_FD 1023     /* below the smallest usual RLIMIT_NOFILE soft limit (1024) */
+#define RUN_FD 1022     /* tells the zygote that loading is over (see dpdkmp_child_eal_init) */
 
 int dpdkmp_in_child;
 static const struct dpdkmp_winset *child_windows;
@@ -53,28 +57,28 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* Installs the launcher's stdio as 0, 1, 2 and closes every other fd but the executable's,
- * which is returned renumbered high: the program must find the fd numbers a freshly
- * executed process would have. */
-static int install_fds(int stdio[3], int exe_fd)
+/* Installs the launcher's stdio as 0, 1, 2 and closes every other fd but the executable's
+ * and the run pipe's, which are renumbered high: the program must find the fd numbers a
+ * freshly executed process would have. */
+static void install_fds(int stdio[3], int exe_fd, int run_fd)
 {
-	int tmp[4];
+	int tmp[5];
 
 	/* Move everything above 2 first so that dup2 never clobbers a source. */
 	for (int i = 0; i < 3; i++)
 		tmp[i] = fcntl(stdio[i], F_DUPFD_CLOEXEC, 10);
 	tmp[3] = fcntl(exe_fd, F_DUPFD_CLOEXEC, 10);
-	for (int i = 0; i < 4; i++)
+	tmp[4] = fcntl(run_fd, F_DUPFD_CLOEXEC, 10);
+	for (int i = 0; i < 5; i++)
 		if (tmp[i] < 0)
 			die("cannot install the launcher's file descriptors: %s", strerror(errno));
 	for (int i = 0; i < 3; i++)
 		if (dup2(tmp[i], i) < 0)
 			die("dup2: %s", strerror(errno));
-	if (dup3(tmp[3], EXE_FD, O_CLOEXEC) < 0)
+	if (dup3(tmp[3], EXE_FD, O_CLOEXEC) < 0 || dup3(tmp[4], RUN_FD, O_CLOEXEC) < 0)
 		die("dup3: %s", strerror(errno));
-	syscall(SYS_close_range, 3u, (unsigned int)EXE_FD - 1, 0u);
+	syscall(SYS_close_range, 3u, (unsigned int)RUN_FD - 1, 0u);
 	syscall(SYS_close_range, (unsigned int)EXE_FD + 1, ~0u, 0u);
-	return EXE_FD;
 }
 
 /* The primary's argument area (fields 48 and 49 of /proc/self/stat), inherited through
@@ -152,7 +156,8 @@ void dpdkmp_child_main(struct dpdkmp_child_args *a)
 	/* Our own session: the primary's terminal signals are not ours, the launcher's are
 	 * forwarded by the launcher. */
 	setsid();
-	exe_fd = install_fds(a->stdio, a->exe_fd);
+	install_fds(a->stdio, a->exe_fd, a->run_fd);
+	exe_fd = EXE_FD;
 	if (chdir(r->cwd) < 0)
 		die("cannot change to the launcher's directory %s: %s", r->cwd, strerror(errno));
 	environ = r->envp;
@@ -163,8 +168,9 @@ void dpdkmp_child_main(struct dpdkmp_child_args *a)
 	optarg = NULL;
 	child_windows = a->windows;
 	child_primary_flags = a->primary_flags;
-	if (dpdkmp_windows_reserve(a->windows, err, sizeof(err)) < 0)
-		die("%s", err);
+	/* The windows are reserved already: the zygote holds the reservations and we inherited
+	 * them, so that no mapping call of ours touches a window while loading (the guard
+	 * would call that a violation). */
 	set_identity(r->argv, (int)r->argc);
 
 	if (a->same_binary) {
@@ -216,8 +222,17 @@ int dpdkmp_child_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
 		rte_errno = EINVAL;
 		return -1;
 	}
-	if (child_windows)
+	/* Loading is over: tell the guard (a marker only this process's entry can change; EINVAL
+	 * whether or not the guard is loaded) and the zygote (a byte on the run pipe), then give
+	 * the windows to EAL. */
+	if (child_windows) {
+		prctl(DPDKMP_GUARD_PRCTL, DPDKMP_GUARD_CMD_RUN, 0, 0, 0);
+		if (write(RUN_FD, "R", 1) < 0) {
+			/* the zygote only loses the distinction "killed while loading" */
+		}
+		close(RUN_FD);
 		dpdkmp_windows_release(child_windows);
+	}
 	ret = real_init(real, argc, argv);
 	if (ret < 0)
 		return ret;

@@ -60,6 +60,7 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp
 struct dpdkmp_child_args {
 	struct dpdkmp_spawn_req *req;
 	int exe_fd;
+	int run_fd;             /* write end of the run pipe */
 	int stdio[3];
 	int same_binary;
 	const struct dpdkmp_elf_info *elf;

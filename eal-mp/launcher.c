@@ -208,6 +208,11 @@ static int supervise(int sock, struct dpdkmp_msg *m, const struct dpdkmp_spawned
 		if (e.reason == DPDKMP_REASON_PRIMARY_GONE)
 			DPDKMP_ERR("the primary (pid %u) exited, so %s (pid %u) was terminated",
 				   ack->primary_pid, path, sp->pid);
+		else if (e.reason == DPDKMP_REASON_KILLED_LOADING)
+			DPDKMP_ERR("%s (pid %u) was killed (SIGKILL) while loading, before its EAL init; "
+				   "if the dpdkmp guard is loaded with policy kill, it changed a mapping "
+				   "inside the primary's memory windows: `dpdkmp-trace -p %u` or "
+				   "`dpdkmp-trace --file-prefix PREFIX` shows it", path, sp->pid, sp->pid);
 		else if (e.reason == DPDKMP_REASON_SHUTDOWN)
 			DPDKMP_ERR("the fork server (zygote pid %u) was stopped, so %s (pid %u) was "
 				   "terminated", ack->zygote_pid, path, sp->pid);

@@ -89,6 +89,7 @@ _Static_assert(sizeof(struct dpdkmp_spawned) == 8, "spawned size");
 #define DPDKMP_REASON_NORMAL       0
 #define DPDKMP_REASON_PRIMARY_GONE 1 /* terminated because the primary exited */
 #define DPDKMP_REASON_SHUTDOWN     2 /* terminated because the zygote was told to stop */
+#define DPDKMP_REASON_KILLED_LOADING 3 /* SIGKILL before its EAL init (e.g. by the guard) */
 struct dpdkmp_exited {
 	uint32_t how;
 	uint32_t value;

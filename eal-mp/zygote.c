@@ -29,6 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/types.h>
+
+#include "../bpf/guard.h"
 #include "fdpass.h"
 #include "internal.h"
 #include "log.h"
@@ -44,6 +47,7 @@
 struct child {
 	pid_t pid;              /* 0: free slot */
 	int pidfd;
+	int run_fd;             /* read end of the run pipe: a byte once loading is over */
 	uint32_t conn;          /* the broker's connection id */
 	unsigned int generation;/* of the broker that relayed it; 0: its launcher is gone */
 	uint32_t reason;
@@ -159,7 +163,7 @@ static void on_spawn(uint32_t conn)
 	struct dpdkmp_spawned done = { 0 };
 	struct timespec t;
 	struct child *k = NULL;
-	int fds[DPDKMP_SPAWN_FDS], ret, pidfd;
+	int fds[DPDKMP_SPAWN_FDS], ret, pidfd, run[2] = { -1, -1 };
 	pid_t pid;
 
 	for (unsigned int i = 0; i < DPDKMP_SPAWN_FDS; i++)
@@ -179,18 +183,25 @@ static void on_spawn(uint32_t conn)
 	elf.entry = rs->entry;
 	elf.flags1_off = rs->flags1_off;
 	elf.pie = (uint8_t)(rs->pie != 0);
+	if (pipe2(run, O_CLOEXEC | O_NONBLOCK) < 0) {
+		reply_error(conn, errno, "cannot create the run pipe");
+		goto out;
+	}
 	a = (struct dpdkmp_child_args){
-		.req = &req, .exe_fd = fds[0], .same_binary = rs->same_binary != 0, .elf = &elf,
+		.req = &req, .exe_fd = fds[0], .run_fd = run[1],
+		.same_binary = rs->same_binary != 0, .elf = &elf,
 		.windows = &z.ws, .stdio = { fds[1], fds[2], fds[3] }, .primary_flags = z.primary_flags,
 	};
 	pid = fork();
 	if (pid == 0)
 		dpdkmp_child_main(&a);
+	close(run[1]);
 	if (pid < 0) {
 		char msg[128];
 
 		snprintf(msg, sizeof(msg), "cannot fork: %s", strerror(errno));
 		reply_error(conn, errno, msg);
+		close(run[0]);
 		goto out;
 	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -198,7 +209,8 @@ static void on_spawn(uint32_t conn)
 		fatal("pidfd_open", errno);
 	fcntl(pidfd, F_SETFD, FD_CLOEXEC);
 	clock_gettime(CLOCK_REALTIME, &t);
-	*k = (struct child){ .pid = pid, .pidfd = pidfd, .conn = conn, .generation = z.generation };
+	*k = (struct child){ .pid = pid, .pidfd = pidfd, .run_fd = run[0], .conn = conn,
+			     .generation = z.generation };
 	k->info.pid = (uint32_t)pid;
 	k->info.launcher_pid = rs->pid;
 	k->info.launcher_uid = rs->uid;
@@ -316,13 +328,21 @@ static void child_exited(int ki)
 		return;
 	e.how = si.si_code == CLD_EXITED ? DPDKMP_EXIT_CODE : DPDKMP_EXIT_SIGNAL;
 	e.value = (uint32_t)si.si_status;
+	if (e.how == DPDKMP_EXIT_SIGNAL && e.value == SIGKILL && e.reason == DPDKMP_REASON_NORMAL) {
+		char c;
+
+		if (read(k->run_fd, &c, 1) != 1)
+			e.reason = DPDKMP_REASON_KILLED_LOADING;
+	}
 	DPDKMP_INFO("pid %d (%s) %s %u", (int)k->pid, k->info.program,
 		    e.how == DPDKMP_EXIT_CODE ? "exited with" : "was killed by signal", e.value);
 	if (k->generation == z.generation)
 		reply(k->conn, DPDKMP_MSG_EXITED, &e, sizeof(e));
 	close(k->pidfd);
+	close(k->run_fd);
 	memset(k, 0, sizeof(*k));
 	k->pidfd = -1;
+	k->run_fd = -1;
 }
 
 static void begin_shutdown(const char *why, uint32_t reason)
@@ -414,6 +434,28 @@ static void receive_windows(int sock)
 	z.primary_flags = h->flags;
 	memcpy(z.ws.runtime_dir, h->runtime_dir, sizeof(z.ws.runtime_dir));
 	memcpy(z.ws.w, w, h->nwindows * sizeof(*w));
+}
+
+/* The zygote holds the windows reserved (PROT_NONE) for all its children, who inherit the
+ * reservations and give them to EAL at their real init; then it describes itself to the BPF
+ * guard, if loaded (a marker prctl: EINVAL either way). */
+static void reserve_and_register(void)
+{
+	struct dpdkmp_guard_reg reg;
+	char err[512];
+	const char *slash = strrchr(z.ws.runtime_dir, '/');
+
+	if (dpdkmp_windows_reserve(&z.ws, err, sizeof(err)) < 0)
+		DPDKMP_ERR("%s; secondaries may fail to attach", err);
+	memset(&reg, 0, sizeof(reg));
+	reg.version = DPDKMP_GUARD_VERSION;
+	snprintf(reg.prefix, sizeof(reg.prefix), "%s", slash ? slash + 1 : z.ws.runtime_dir);
+	for (uint32_t i = 0; i < z.ws.n && reg.nwindows < DPDKMP_GUARD_MAX_WINDOWS; i++) {
+		reg.w[reg.nwindows].base = z.ws.w[i].addr;
+		reg.w[reg.nwindows].len = z.ws.w[i].len;
+		reg.nwindows++;
+	}
+	prctl(DPDKMP_GUARD_PRCTL, DPDKMP_GUARD_CMD_REGISTER, (unsigned long)&reg, sizeof(reg), 0);
 }
 
 static void listen_socket(void)
@@ -595,6 +637,7 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp
 	z.primary_exe_path[l > 0 ? l : 0] = '\0';
 
 	receive_windows(primary_sock);
+	reserve_and_register();
 	listen_socket();
 	apply_sandbox();
 	broker_start();
