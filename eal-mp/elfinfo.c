@@ -144,6 +144,106 @@ int dpdkmp_elf_inspect(int fd, struct dpdkmp_elf_info *out)
 	return 0;
 }
 
+/* Reads the NUL-terminated string at offset off of the string table, bounded. */
+static int read_str(int fd, uint64_t stroff, uint64_t off, uint64_t strsz, char *out, size_t len)
+{
+	ssize_t n;
+
+	if (off >= strsz)
+		return -ENOEXEC;
+	memset(out, 0, len);
+	n = pread(fd, out, len - 1, (off_t)(stroff + off));
+	return n > 0 ? 0 : -ENOEXEC;
+}
+
+/* "$ORIGIN/../lib" with origin "/opt/x/bin" -> "/opt/x/bin/../lib"; 0 if no $ORIGIN. */
+static int subst_origin(const char *dir, size_t dlen, const char *origin, char *out, size_t len)
+{
+	const char *tok = NULL;
+	size_t tlen = 0;
+
+	for (size_t i = 0; i < dlen; i++) {
+		if (!strncmp(dir + i, "$ORIGIN", 7)) {
+			tok = dir + i;
+			tlen = 7;
+			break;
+		}
+		if (!strncmp(dir + i, "${ORIGIN}", 9)) {
+			tok = dir + i;
+			tlen = 9;
+			break;
+		}
+	}
+	if (!tok)
+		return 0;
+	return snprintf(out, len, "%.*s%s%.*s", (int)(tok - dir), dir, origin,
+			(int)(dlen - (size_t)(tok - dir) - tlen), tok + tlen) < (int)len;
+}
+
+int dpdkmp_elf_origin_deps(int fd, const char *origin, char (*paths)[4096], int max)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[DPDKMP_ELF_MAX_PHDRS];
+	Elf64_Dyn dyn[DPDKMP_ELF_MAX_DYNAMIC / sizeof(Elf64_Dyn)];
+	uint64_t strtab = 0, strsz = 0, stroff, dynoff = 0, dynsz = 0;
+	char rpath[4096], name[256], dir[4096];
+	size_t ndyn;
+	int n = 0, ret;
+
+	if ((ret = pread_exact(fd, &eh, sizeof(eh), 0)) < 0)
+		return ret;
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > DPDKMP_ELF_MAX_PHDRS)
+		return -ENOEXEC;
+	if ((ret = pread_exact(fd, ph, sizeof(Elf64_Phdr) * eh.e_phnum, eh.e_phoff)) < 0)
+		return ret;
+	for (unsigned int i = 0; i < eh.e_phnum; i++)
+		if (ph[i].p_type == PT_DYNAMIC) {
+			dynoff = ph[i].p_offset;
+			dynsz = ph[i].p_filesz;
+		}
+	if (!dynsz)
+		return 0;
+	ndyn = (dynsz < sizeof(dyn) ? dynsz : sizeof(dyn)) / sizeof(Elf64_Dyn);
+	if ((ret = pread_exact(fd, dyn, ndyn * sizeof(Elf64_Dyn), dynoff)) < 0)
+		return ret;
+	rpath[0] = '\0';
+	for (size_t i = 0; i < ndyn && dyn[i].d_tag != DT_NULL; i++) {
+		if (dyn[i].d_tag == DT_STRTAB)
+			strtab = dyn[i].d_un.d_ptr;
+		else if (dyn[i].d_tag == DT_STRSZ)
+			strsz = dyn[i].d_un.d_val;
+	}
+	if (!strtab || vaddr_to_off(ph, eh.e_phnum, strtab, &stroff) < 0)
+		return 0;
+	/* DT_RUNPATH wins over DT_RPATH, as in ld.so. */
+	for (size_t i = 0; i < ndyn && dyn[i].d_tag != DT_NULL; i++)
+		if (dyn[i].d_tag == DT_RUNPATH || (dyn[i].d_tag == DT_RPATH && !rpath[0]))
+			if (read_str(fd, stroff, dyn[i].d_un.d_val, strsz, rpath, sizeof(rpath)) < 0)
+				return -ENOEXEC;
+	if (!strstr(rpath, "ORIGIN"))
+		return 0;
+	for (size_t i = 0; i < ndyn && dyn[i].d_tag != DT_NULL && n < max; i++) {
+		const char *p = rpath;
+
+		if (dyn[i].d_tag != DT_NEEDED ||
+		    read_str(fd, stroff, dyn[i].d_un.d_val, strsz, name, sizeof(name)) < 0 ||
+		    strchr(name, '/'))
+			continue;
+		while (*p && n < max) {
+			size_t l = strcspn(p, ":");
+
+			if (subst_origin(p, l, origin, dir, sizeof(dir)) &&
+			    snprintf(paths[n], 4096, "%s/%s", dir, name) < 4096 &&
+			    access(paths[n], R_OK) == 0) {
+				n++;
+				break;
+			}
+			p += l + (p[l] == ':');
+		}
+	}
+	return n;
+}
+
 int dpdkmp_elf_check_secondary(const struct dpdkmp_elf_info *info, int same_binary,
 			       const char *path, char *why, size_t whylen)
 {

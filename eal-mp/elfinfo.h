@@ -35,4 +35,10 @@ int dpdkmp_elf_inspect(int fd, struct dpdkmp_elf_info *out);
 int dpdkmp_elf_check_secondary(const struct dpdkmp_elf_info *info, int same_binary,
 			       const char *path, char *why, size_t whylen);
 
+/* The DT_NEEDED libraries of fd that its DT_RUNPATH/DT_RPATH finds through $ORIGIN, with
+ * $ORIGIN replaced by origin (the directory of the executable). A copy loaded from a memfd
+ * has no usable $ORIGIN, so the loader loads these first by their real paths. Writes up to
+ * max paths of PATH_MAX bytes each into paths; returns their number or -errno. */
+int dpdkmp_elf_origin_deps(int fd, const char *origin, char (*paths)[4096], int max);
+
 #endif

@@ -229,6 +229,30 @@ static int copy_to_memfd(int exe_fd, const struct dpdkmp_elf_info *info, const c
 	return mfd;
 }
 
+/* A memfd copy has /proc/self/fd as its $ORIGIN: load the libraries the executable finds
+ * through $ORIGIN first, from where they really are; ld.so then finds them by soname. */
+static void load_origin_deps(int exe_fd, const char *name)
+{
+	static char paths[16][4096];
+	char fdpath[64], real[4096], *slash;
+	ssize_t l;
+	int n;
+
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", exe_fd);
+	l = readlink(fdpath, real, sizeof(real) - 1);
+	if (l <= 0)
+		return;
+	real[l] = '\0';
+	slash = strrchr(real, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	n = dpdkmp_elf_origin_deps(exe_fd, real, paths, 16);
+	for (int i = 0; i < n; i++)
+		if (!dlopen(paths[i], RTLD_NOW | RTLD_LOCAL))
+			DPDKMP_WARN("%s: cannot preload %s: %s", name, paths[i], dlerror());
+}
+
 int dpdkmp_loader_load(int exe_fd, const struct dpdkmp_elf_info *info, const char *name,
 		       dpdkmp_main_fn *out, char *err, size_t errlen)
 {
@@ -236,6 +260,7 @@ int dpdkmp_loader_load(int exe_fd, const struct dpdkmp_elf_info *info, const cha
 	void *h;
 	int mfd, ret;
 
+	load_origin_deps(exe_fd, name);
 	mfd = copy_to_memfd(exe_fd, info, name);
 	if (mfd < 0) {
 		snprintf(err, errlen, "cannot copy %s into memory: %s", name, strerror(-mfd));
