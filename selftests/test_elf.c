@@ -727,4 +727,35 @@ TEST(debian_proc_info)
 	debian_tool("/usr/bin/dpdk-proc-info");
 }
 
+/* A secondary whose RUNPATH says $ORIGIN: the loader must find its libraries beside it. */
+TEST_TIMEOUT(origin_deps, 60)
+{
+	static char paths[4][4096];
+	struct work w;
+	char lib[PATH_MAX], exe[PATH_MAX], libs[PATH_MAX + 128], want[PATH_MAX + 32];
+	int fd, n;
+
+	need_cc();
+	work_init(&w);
+	build(&w, "libbeside.so", "int beside(void) { return 1; }\n", "-shared -fPIC", "", lib,
+	      sizeof(lib));
+	snprintf(libs, sizeof(libs), "-L%s -l:libbeside.so -Wl,-rpath,'$ORIGIN'", w.dir);
+	build(&w, "origin", "int beside(void);\nint main(void) { return beside() - 1; }\n", "",
+	      libs, exe, sizeof(exe));
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	n = dpdkmp_elf_origin_deps(fd, w.dir, paths, 4);
+	ASSERT_EQ(n, 1);
+	snprintf(want, sizeof(want), "%s/libbeside.so", w.dir);
+	ASSERT_STREQ(paths[0], want);
+	ASSERT_EQ(dpdkmp_elf_origin_deps(fd, "/nonexistent", paths, 4), 0);
+	close(fd);
+	/* No $ORIGIN: nothing to do. */
+	fd = open(lib, O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(dpdkmp_elf_origin_deps(fd, w.dir, paths, 4), 0);
+	close(fd);
+	work_done(&w);
+}
+
 TEST_MAIN()
