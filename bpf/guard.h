@@ -97,6 +97,7 @@ _Static_assert(sizeof(struct dpdkmp_guard_zygote) == 584, "guard zygote size");
 _Static_assert(sizeof(struct dpdkmp_guard_proc) == 32, "guard proc size");
 _Static_assert(sizeof(struct dpdkmp_guard_event) == 144, "guard event size");
 
+#define DPDKMP_GUARD_SC_LAYOUT 0  /* found as a changed window layout (mmap-lock hooks) */
 #define DPDKMP_GUARD_SC_MMAP   1
 #define DPDKMP_GUARD_SC_MUNMAP 2
 #define DPDKMP_GUARD_SC_MREMAP 3

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "dpdkmp.h"
 #include "dpdkmp_config.h"
 #include "fdpass.h"
@@ -28,6 +29,7 @@ static void usage(FILE *f)
 		"usage: dpdkmp primary [POLICY OPTIONS] [--] PROGRAM [ARGS...]\n"
 		"       dpdkmp run [--] PROGRAM [ARGS...]\n"
 		"       dpdkmp status [--file-prefix PREFIX] [--json]\n"
+		"       dpdkmp check [--file-prefix PREFIX] [--pid PID...] [--probe] [--tap|--json] [-v]\n"
 		"       dpdkmp policy [--pfc]\n"
 		"       dpdkmp --version | --help\n"
 		"\n"
@@ -36,6 +38,9 @@ static void usage(FILE *f)
 		"           with the --file-prefix found in ARGS (default \"%s\"); stdio, signals\n"
 		"           and exit status (128+N when killed by signal N) are PROGRAM's\n"
 		"  status   show the fork server, its windows and its live secondaries\n"
+		"  check    compare the mappings of the primary and its secondaries (hugepages,\n"
+		"           runtime files, executable, DPDK libraries, plugins); exit 0 equal,\n"
+		"           1 different (dpdkmp check --help)\n"
 		"  policy   show the seccomp policies of the fork server (--pfc: as loaded)\n"
 		"\n"
 		"policy options of primary (docs/SECURITY.md):\n"
@@ -382,6 +387,8 @@ int main(int argc, char **argv)
 		return cmd_run(argv + 2);
 	if (!strcmp(argv[1], "status"))
 		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "check"))
+		return check_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "policy"))
 		return cmd_policy(argv + 2);
 	DPDKMP_ERR("unknown command '%s'; see dpdkmp --help", argv[1]);
