@@ -118,6 +118,32 @@ N_VIOL=$(grep -ciE '"verdict":"(violation|killed)"' "$TMPD/trace.json")
 result $? "exactly the 4 violating processes were reported ($N_VIOL)" \
 	"$(grep -iE '"verdict":"(violation|killed)"' "$TMPD/trace.json")"
 
+# The DPDK example under the guard: simple_mp, its secondary through dpdkmp (same binary).
+P=$(dpmp_prefix guard_mp)
+if build_example simple_mp > "$TMPD/build.log" 2>&1; then
+	"$TRACE" --json --file-prefix "$P" > "$TMPD/trace3.json" 2> /dev/null &
+	TRACE_PID=$!
+	start_primary "$P" "$DPDKMP" primary -- "$(example_bin simple_mp)" -l 0 --no-pci \
+		--proc-type=primary --file-prefix "$P"
+	if wait_primary "$P" 'Finished Process Init' 60 && wait_socket "$P"; then
+		echo quit | run_timeout 60 "$DPDKMP" run -- "$(example_bin simple_mp)" -l 1 --no-pci \
+			--proc-type=secondary --file-prefix "$P" > "$TMPD/mp.out" 2>&1
+		RC=$?
+		stop_primary "$P"
+		kill -INT "$TRACE_PID"
+		wait "$TRACE_PID"
+		[ "$RC" -eq 0 ] && grep -q '"event":"spawn"' "$TMPD/trace3.json" &&
+			! grep -qiE '"verdict":"(violation|killed)"' "$TMPD/trace3.json"
+		result $? "simple_mp's secondary runs under the guard, tracked, no violation (exit $RC)" \
+			"$(tail -3 "$TMPD/mp.out")"
+	else
+		kill -INT "$TRACE_PID"
+		not_ok "simple_mp under the guard: primary" "$(diag_file "$(primary_log "$P")")"
+	fi
+else
+	not_ok "simple_mp builds" "$(tail -5 "$TMPD/build.log")"
+fi
+
 # testpmd + dpdk-proc-info under the guard: no violation.
 P=$(dpmp_prefix guard_tp)
 "$TRACE" --json --file-prefix "$P" > "$TMPD/trace2.json" 2> /dev/null &
