@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "dpdkmp.h"
 #include "elfinfo.h"
 #include "fdpass.h"
@@ -72,53 +73,6 @@ static int open_program(const char *path, char *resolved, size_t len)
 		}
 	}
 	return saw_eacces ? -EACCES : -ENOENT;
-}
-
-static int connect_server(const char *prefix, const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char sock[sizeof(sa.sun_path)];
-	int fd, ret;
-
-	if (dpdkmp_socket_path(prefix, sock, sizeof(sock)) < 0) {
-		DPDKMP_ERR("the runtime directory of prefix '%s' is too long for a unix socket", prefix);
-		return -ENAMETOOLONG;
-	}
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	memcpy(sa.sun_path, sock, sizeof(sock));
-	ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : -errno;
-	if (ret == -ENOENT && dpdkmp_root_socket_path(prefix, sa.sun_path, sizeof(sa.sun_path)) == 0) {
-		/* Not ours: maybe a root primary's fork server open to this user. */
-		ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : -errno;
-		if (ret != -ENOENT)
-			memcpy(sock, sa.sun_path, sizeof(sock));
-	}
-	if (ret == 0)
-		return fd;
-	close(fd);
-	switch (-ret) {
-	case ENOENT:
-		DPDKMP_ERR("cannot run %s: no dpdkmp fork server for file prefix '%s' (%s does not "
-			   "exist). Start the primary with `dpdkmp primary -- PROGRAM --file-prefix %s "
-			   "...` and wait until its EAL init is done, or pass the primary's "
-			   "--file-prefix", path, prefix, sock, prefix);
-		break;
-	case ECONNREFUSED:
-		DPDKMP_ERR("cannot run %s: the fork server of file prefix '%s' is gone (stale "
-			   "socket %s); the primary has exited: restart it with `dpdkmp primary`",
-			   path, prefix, sock);
-		break;
-	case EACCES:
-	case EPERM:
-		DPDKMP_ERR("cannot run %s: permission denied on %s; run as the primary's user",
-			   path, sock);
-		break;
-	default:
-		DPDKMP_ERR("cannot run %s: cannot connect to %s: %s", path, sock, strerror(-ret));
-	}
-	return ret;
 }
 
 /* Waits for one record; prints and fails on ERROR. */
@@ -286,8 +240,13 @@ int dpdkmp_launch(const struct dpdkmp_launch_opts *o)
 		code = 126;
 		goto out;
 	}
-	if ((sock = connect_server(prefix, resolved)) < 0)
-		goto out;
+	{
+		char what[PATH_MAX + 16];
+
+		snprintf(what, sizeof(what), "cannot run %s", resolved);
+		if ((sock = dpdkmp_client_connect(prefix, what)) < 0)
+			goto out;
+	}
 	if ((ret = dpdkmp_send(sock, DPDKMP_MSG_HELLO, &hello, sizeof(hello), NULL, 0)) < 0 ||
 	    (ret = expect(sock, &m, DPDKMP_MSG_HELLO_ACK, resolved)) < 0)
 		goto out;

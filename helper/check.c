@@ -28,13 +28,14 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/fs.h>
 
 #include "check.h"
+#include "client.h"
+#include "json.h"
 #include "dpdkmp_config.h"
 #include "fdpass.h"
 #include "log.h"
@@ -76,7 +77,6 @@ struct procmap_query {
 #endif
 _Static_assert(sizeof(struct procmap_query) == 104, "struct procmap_query of Linux 6.11");
 
-#define STATUS_TIMEOUT_MS       10000
 #define PROBE_ATTACH_TIMEOUT_MS 30000
 #define PROBE_EXIT_TIMEOUT_MS   10000
 #define PROBE_LOG_MAX           (64u * 1024u)
@@ -333,98 +333,22 @@ static void map_line(const struct dpdkmp_map *m, char *out, size_t len)
 
 /* ------------------------------------------------------------------ the fork server */
 
-static int connect_server(const char *prefix, int *out)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char sock[sizeof(sa.sun_path)];
-	int fd, ret;
-
-	if (dpdkmp_socket_path(prefix, sock, sizeof(sock)) < 0) {
-		DPDKMP_ERR("check: the runtime directory of prefix '%s' is too long for a unix socket",
-			   prefix);
-		return -ENAMETOOLONG;
-	}
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	memcpy(sa.sun_path, sock, sizeof(sock));
-	ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : -errno;
-	if (ret == -ENOENT && dpdkmp_root_socket_path(prefix, sa.sun_path, sizeof(sa.sun_path)) == 0) {
-		ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : -errno;
-		if (ret != -ENOENT)
-			memcpy(sock, sa.sun_path, sizeof(sock));
-	}
-	if (ret == 0) {
-		*out = fd;
-		return 0;
-	}
-	close(fd);
-	switch (-ret) {
-	case ENOENT:
-		DPDKMP_ERR("check: no dpdkmp fork server for file prefix '%s' (%s does not exist). "
-			   "Start the primary with `dpdkmp primary -- PROGRAM --file-prefix %s ...`, "
-			   "pass its --file-prefix, or compare without a fork server: --primary PID "
-			   "--pid PID", prefix, sock, prefix);
-		break;
-	case ECONNREFUSED:
-		DPDKMP_ERR("check: the fork server of file prefix '%s' is gone (stale socket %s): "
-			   "the primary has exited; restart it with `dpdkmp primary`", prefix, sock);
-		break;
-	case EACCES:
-	case EPERM:
-		DPDKMP_ERR("check: permission denied on %s; run as the primary's user or root", sock);
-		break;
-	default:
-		DPDKMP_ERR("check: cannot connect to %s: %s", sock, strerror(-ret));
-	}
-	return ret;
-}
-
-static int recv_within(int fd, struct dpdkmp_msg *m, uint16_t type)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int ret;
-
-	ret = poll(&p, 1, STATUS_TIMEOUT_MS);
-	if (ret <= 0)
-		return ret == 0 ? -ETIMEDOUT : -errno;
-	ret = dpdkmp_recv(fd, m);
-	if (ret < 0)
-		return ret;
-	return m->hdr.type == type ? 0 : -EPROTO;
-}
-
 /* The STATUS request, as `dpdkmp status` makes it: primary, runtime dir, live secondaries. */
 static int ask_status(struct check_ctx *c, bool want_children, char *rundir, size_t rlen)
 {
-	struct dpdkmp_hello hello = { .client_pid = (uint32_t)getpid() };
 	const struct dpdkmp_child_info *k;
 	const struct dpdkmp_status *s;
 	const struct dpdkmp_window *w;
 	struct dpdkmp_msg *m;
-	int fd = -1, ret;
+	int ret;
 
-	ret = connect_server(c->prefix, &fd);
-	if (ret < 0)
-		return ret;
 	m = malloc(sizeof(*m));
-	if (!m) {
-		close(fd);
+	if (!m)
 		return -ENOMEM;
-	}
-	ret = dpdkmp_send(fd, DPDKMP_MSG_HELLO, &hello, sizeof(hello), NULL, 0);
-	if (ret == 0)
-		ret = recv_within(fd, m, DPDKMP_MSG_HELLO_ACK);
-	if (ret == 0)
-		ret = dpdkmp_send(fd, DPDKMP_MSG_STATUS_REQ, NULL, 0, NULL, 0);
-	if (ret == 0)
-		ret = recv_within(fd, m, DPDKMP_MSG_STATUS);
-	if (ret == 0)
-		ret = dpdkmp_status_decode(m->payload, m->hdr.len, &s, &w, &k);
-	close(fd);
+	ret = dpdkmp_client_status(c->prefix, "check", m, &s, &w, &k);
 	if (ret < 0) {
-		DPDKMP_ERR("check: the fork server of prefix '%s' did not answer the status request "
-			   "(%s); is it a dpdkmp of the same version?", c->prefix, strerror(-ret));
+		if (ret == -ENOENT)
+			DPDKMP_ERR("check: or compare without a fork server: --primary PID --pid PID");
 		free(m);
 		return ret;
 	}
@@ -1465,20 +1389,6 @@ static void output_tap(const struct check_ctx *c)
 	summary(c, &eq, &diff, &gone, &bid, &ino);
 	printf("# %zu secondaries: %u equal, %u different, %u gone; files proven the same by build "
 	       "ID: %u, by device and inode: %u\n", c->nt, eq, diff, gone, bid, ino);
-}
-
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
 }
 
 static void json_line(const char *l)

@@ -4,17 +4,17 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "client.h"
 #include "dpdkmp.h"
+#include "json.h"
 #include "dpdkmp_config.h"
 #include "fdpass.h"
 #include "log.h"
@@ -245,20 +245,6 @@ static int cmd_run(char **argv)
 	return dpdkmp_launch(&o);
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 static const char *kind_name(uint32_t k)
 {
 	return k == DPDKMP_WIN_MEMSEG ? "memseg" : k == DPDKMP_WIN_RUNFILE ? "runfile" : "?";
@@ -276,12 +262,9 @@ static int cmd_status(int argc, char **argv)
 	const struct dpdkmp_status *s;
 	const struct dpdkmp_window *w;
 	const struct dpdkmp_child_info *k;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct dpdkmp_hello hello = { .client_pid = (uint32_t)getpid() };
 	const char *prefix = DPDKMP_DEFAULT_PREFIX;
-	struct pollfd p;
 	char caps[256];
-	int json = 0, c, fd, ret;
+	int json = 0, c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:jh", opts, NULL)) != -1) {
@@ -292,30 +275,8 @@ static int cmd_status(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (dpdkmp_socket_path(prefix, sa.sun_path, sizeof(sa.sun_path)) < 0)
+	if (dpdkmp_client_status(prefix, "status", &m, &s, &w, &k) < 0)
 		return 1;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == ENOENT &&
-	    dpdkmp_root_socket_path(prefix, sa.sun_path, sizeof(sa.sun_path)) == 0)
-		connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	if (fd < 0 || getpeername(fd, &(struct sockaddr){ 0 }, &(socklen_t){ sizeof(struct sockaddr) }) < 0) {
-		DPDKMP_ERR("no dpdkmp fork server for file prefix '%s' (%s: %s); is the primary running "
-			   "under `dpdkmp primary` with --file-prefix %s?", prefix, sa.sun_path,
-			   strerror(errno), prefix);
-		return 1;
-	}
-	p = (struct pollfd){ .fd = fd, .events = POLLIN };
-	if (dpdkmp_send(fd, DPDKMP_MSG_HELLO, &hello, sizeof(hello), NULL, 0) < 0 ||
-	    poll(&p, 1, 10000) <= 0 || dpdkmp_recv(fd, &m) < 0 || m.hdr.type != DPDKMP_MSG_HELLO_ACK ||
-	    dpdkmp_send(fd, DPDKMP_MSG_STATUS_REQ, NULL, 0, NULL, 0) < 0 ||
-	    poll(&p, 1, 10000) <= 0 || (ret = dpdkmp_recv(fd, &m)) < 0 ||
-	    m.hdr.type != DPDKMP_MSG_STATUS ||
-	    dpdkmp_status_decode(m.payload, m.hdr.len, &s, &w, &k) < 0) {
-		DPDKMP_ERR("the fork server of prefix '%s' did not answer the status request", prefix);
-		close(fd);
-		return 1;
-	}
-	close(fd);
 	if (json) {
 		printf("{\"file_prefix\":");
 		json_str(prefix);
