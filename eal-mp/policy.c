@@ -52,7 +52,7 @@ static int parse_uint(const char *v, unsigned long max, int base, unsigned long 
 	return 0;
 }
 
-static int parse_uid(const char *v, uid_t *out)
+int dpdkmp_parse_uid(const char *v, uid_t *out)
 {
 	unsigned long n;
 	struct passwd *pw;
@@ -68,7 +68,7 @@ static int parse_uid(const char *v, uid_t *out)
 	return 0;
 }
 
-static int parse_gid(const char *v, gid_t *out)
+int dpdkmp_parse_gid(const char *v, gid_t *out)
 {
 	unsigned long n;
 	struct group *gr;
@@ -150,16 +150,16 @@ static int apply(struct dpdkmp_policy *p, char *key, char *v, const char *where,
 	unsigned long n;
 
 	if (!strcmp(key, "allow-uid")) {
-		PARSE_LIST(v, parse_uid, p->allow_uids, p->n_uids, "user");
+		PARSE_LIST(v, dpdkmp_parse_uid, p->allow_uids, p->n_uids, "user");
 	} else if (!strcmp(key, "allow-gid")) {
-		PARSE_LIST(v, parse_gid, p->allow_gids, p->n_gids, "group");
+		PARSE_LIST(v, dpdkmp_parse_gid, p->allow_gids, p->n_gids, "group");
 	} else if (!strcmp(key, "socket-mode")) {
 		if (parse_uint(v, 0777, 8, &n) < 0 || !(n & 0200))
 			return bad(err, errlen, where, line, key, "'%s' is not an octal mode that lets "
 				   "the owner write (e.g. 0600, 0660)", v);
 		p->socket_mode = (unsigned int)n;
 	} else if (!strcmp(key, "socket-group")) {
-		if (parse_gid(v, &p->socket_group) < 0)
+		if (dpdkmp_parse_gid(v, &p->socket_group) < 0)
 			return bad(err, errlen, where, line, key, "unknown group '%s'", v);
 	} else if (!strcmp(key, "max-per-uid")) {
 		if (parse_uint(v, 256, 10, &n) < 0)

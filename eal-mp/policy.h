@@ -39,6 +39,10 @@ int dpdkmp_policy_load_env(struct dpdkmp_policy *p, char *err, size_t errlen);
  * system call (it runs in the broker). */
 int dpdkmp_policy_allows(const struct dpdkmp_policy *p, uid_t uid, gid_t gid);
 
+/* A user or group given by number or by name. 0 or -EINVAL. */
+int dpdkmp_parse_uid(const char *v, uid_t *out);
+int dpdkmp_parse_gid(const char *v, gid_t *out);
+
 /* "allow-uid=0,1000;socket-mode=0600;..." for logs and tests. */
 void dpdkmp_policy_describe(const struct dpdkmp_policy *p, char *out, size_t len);
 

@@ -26,6 +26,7 @@
 #include <bpf/libbpf.h>
 
 #include "guard.h"
+#include "policy.h"
 #include "guard.skel.h"
 
 #define TAG "dpdkmp-helper"
@@ -158,44 +159,6 @@ static int write_long(const char *path, long v)
 		rc = -errno;
 	close(fd);
 	return rc;
-}
-
-static int parse_uid(const char *s, uid_t *out)
-{
-	struct passwd *pw;
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s && !*end && !errno) {
-		*out = v;
-		return 0;
-	}
-	pw = getpwnam(s);
-	if (!pw)
-		return -ENOENT;
-	*out = pw->pw_uid;
-	return 0;
-}
-
-static int parse_gid(const char *s, gid_t *out)
-{
-	struct group *gr;
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s && !*end && !errno) {
-		*out = v;
-		return 0;
-	}
-	gr = getgrnam(s);
-	if (!gr)
-		return -ENOENT;
-	*out = gr->gr_gid;
-	return 0;
 }
 
 /* mountinfo escapes blanks and backslashes as \ooo */
@@ -606,14 +569,14 @@ static int cmd_setup(int argc, char **argv)
 			s.do_hugetlbfs = parts = true;
 			break;
 		case 'o':
-			if (parse_uid(optarg, &s.owner)) {
+			if (dpdkmp_parse_uid(optarg, &s.owner)) {
 				err("--owner %s: no such user", optarg);
 				return 2;
 			}
 			s.owner_set = true;
 			break;
 		case 'g':
-			if (parse_gid(optarg, &s.group)) {
+			if (dpdkmp_parse_gid(optarg, &s.group)) {
 				err("--group %s: no such group (groupadd --system %s)", optarg, optarg);
 				return 2;
 			}
@@ -1351,7 +1314,7 @@ static int cmd_guard(int argc, char **argv)
 			}
 			break;
 		case 'g':
-			if (parse_gid(optarg, &o.group)) {
+			if (dpdkmp_parse_gid(optarg, &o.group)) {
 				err("--group %s: no such group (groupadd --system %s)", optarg, optarg);
 				return 2;
 			}
