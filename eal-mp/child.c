@@ -233,7 +233,9 @@ int dpdkmp_child_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
 		close(RUN_FD);
 		dpdkmp_windows_release(child_windows);
 	}
+	dpdkmp_shortcuts_begin();
 	ret = real_init(real, argc, argv);
+	dpdkmp_shortcuts_end();
 	if (ret < 0)
 		return ret;
 	dpdkmp_loader_post_init();

@@ -40,6 +40,8 @@ struct dpdkmp_primary_info {
 	uint32_t flags;         /* DPDKMP_PRIMARY_* */
 };
 int dpdkmp_primary_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv);
+/* The default PMD plugin directory (DPDKMP_PMD_DIR, else the build's). */
+const char *dpdkmp_plugin_dir(void);
 
 /* broker.c */
 struct dpdkmp_broker_args {
@@ -70,6 +72,11 @@ struct dpdkmp_child_args {
 extern int dpdkmp_in_child;
 void dpdkmp_child_main(struct dpdkmp_child_args *a) __attribute__((noreturn));
 int dpdkmp_child_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv);
+
+/* shortcuts.c */
+void dpdkmp_shortcuts_prepare(const char *plugin_dir);
+void dpdkmp_shortcuts_begin(void);
+void dpdkmp_shortcuts_end(void);
 
 /* loader.c */
 int dpdkmp_loader_load(int exe_fd, const struct dpdkmp_elf_info *info, const char *name,

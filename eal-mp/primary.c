@@ -63,10 +63,15 @@ static unsigned int preload_dir(const char *dir)
 	return n;
 }
 
+const char *dpdkmp_plugin_dir(void)
+{
+	return getenv("DPDKMP_PMD_DIR") ?: DPDKMP_PMD_DIR;
+}
+
 /* The default plugin directory, then every -d/--driver-path in order, as EAL loads them. */
 static void preload_plugins(int argc, char **argv)
 {
-	const char *dir = getenv("DPDKMP_PMD_DIR") ?: DPDKMP_PMD_DIR;
+	const char *dir = dpdkmp_plugin_dir();
 	unsigned int n = preload_dir(dir);
 
 	for (int i = 1; i < argc && argv[i]; i++) {

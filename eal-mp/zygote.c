@@ -638,6 +638,7 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp
 
 	receive_windows(primary_sock);
 	reserve_and_register();
+	dpdkmp_shortcuts_prepare(dpdkmp_plugin_dir());
 	listen_socket();
 	apply_sandbox();
 	broker_start();

@@ -5,7 +5,8 @@
  * for SIGTERM/SIGINT/SIGUSR1 after printing GOT) | fds | env NAME | cwd | echo (copy stdin
  * to stdout) | selfexec (run itself as a secondary and wait, as dpdk-test does; the
  * primary's --file-prefix must be given as --file-prefix=P) | denied (try system calls the
- * fork server's seccomp policy denies; one "DENIED name errno" line each) */
+ * fork server's seccomp policy denies; one "DENIED name errno" line each) | topology
+ * (what EAL detected: sockets, lcores, each lcore's socket and core, one line each) */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* strerrorname_np, CLONE_NEW* */
 #endif
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_lcore.h>
 
 static volatile sig_atomic_t got;
 
@@ -163,6 +165,12 @@ int main(int argc, char **argv)
 
 		while (fgets(b, sizeof(b), stdin))
 			fputs(b, stdout);
+		ret = 0;
+	} else if (!strcmp(act, "topology")) {
+		printf("SOCKETS %u LCORES %u\n", rte_socket_count(), rte_lcore_count());
+		for (unsigned int i = 0; i < RTE_MAX_LCORE; i++)
+			printf("LCORE %u socket %u cpu %d\n", i, rte_lcore_to_socket_id(i),
+			       rte_lcore_to_cpu_id((int)i));
 		ret = 0;
 	} else if (!strcmp(act, "denied")) {
 		ret = try_denied();

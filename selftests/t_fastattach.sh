@@ -1,0 +1,96 @@
+#!/bin/bash
+# t_fastattach: the attach-time shortcuts (eal-mp/shortcuts.c) are exact and fall back. A
+# secondary through dpdkmp detects the same CPU/NUMA topology with the shortcuts, without them
+# (DPDKMP_NO_SHORTCUTS=1), with a stale snapshot (the fallback path) and classically; the
+# shortcuts really replace EAL's sysfs probing and plugin realpath calls (counted under
+# strace), and a stale snapshot is noticed, said, and probed for real.
+. "$(dirname "$0")/lib.sh"
+
+PROBE=$PROGS/probe_secondary
+
+# start_fs PREFIX [ENV=VALUE...]: a hash_primary under dpdkmp with that environment.
+start_fs() {
+	local p=$1
+	shift
+	start_primary "$p" env DPDKMP_LOG=info "$@" "$DPDKMP" primary -- "$PROGS/hash_primary" \
+		-l 0 --no-pci --file-prefix "$p" -m 64
+	wait_primary "$p" '^PRIMARY READY' && wait_socket "$p"
+}
+topology() { # PREFIX [dpdkmp|classic] [ENV=VALUE...]: md5 of what EAL detected, or "none"
+	local p=$1 mode=$2 out
+	shift 2
+	if [ "$mode" = classic ]; then
+		out=$(env "$@" timeout -k 5 60 "$PROBE" -l 1 --no-pci --file-prefix "$p" \
+			--proc-type=secondary -- topology 2>/dev/null)
+	else
+		out=$(env "$@" timeout -k 5 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci \
+			--file-prefix "$p" -- topology 2>/dev/null)
+	fi
+	if grep -q "^SOCKETS [0-9]* LCORES [0-9]*$" <<< "$out"; then
+		md5sum <<< "$out" | cut -c1-32
+	else
+		echo none
+	fi
+}
+# calls PREFIX NAME [ENV=VALUE...]: how many NAME system calls one dpdkmp attach makes
+calls() {
+	local p=$1 name=$2 z st n
+	shift 2
+	z=$(zygote_pid "$p")
+	strace -f -c -p "$z" -o "$TMPD/calls.strace" 2>/dev/null &
+	st=$!
+	sleep 1
+	env "$@" timeout -k 5 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$p" \
+		-- exit 0 > /dev/null 2> "$TMPD/calls.err" || echo "attach failed: $(cat "$TMPD/calls.err")" >&2
+	sleep 0.3
+	kill -TERM "$st"        # not INT: background jobs of a script ignore it
+	wait "$st"
+	n=$(awk -v s="$name" '$NF == s { print $4 }' "$TMPD/calls.strace")
+	echo "${n:-0}"
+}
+
+P=$(dpmp_prefix fast)
+start_fs "$P" || bail_out "no primary"
+CLASSIC=$(topology "$P" classic)
+WITH=$(topology "$P" dpdkmp)
+WITHOUT=$(topology "$P" dpdkmp DPDKMP_NO_SHORTCUTS=1)
+[ "$CLASSIC" != none ] && [ "$WITH" = "$CLASSIC" ] && [ "$WITHOUT" = "$CLASSIC" ]
+result $? "EAL detects the same topology with and without the shortcuts, and classically" \
+	"classic $CLASSIC, shortcuts $WITH, none $WITHOUT"
+
+if command -v strace > /dev/null; then
+	A_ON=$(calls "$P" faccessat)
+	R_ON=$(calls "$P" readlink)
+	A_OFF=$(calls "$P" faccessat DPDKMP_NO_SHORTCUTS=1)
+	R_OFF=$(calls "$P" readlink DPDKMP_NO_SHORTCUTS=1)
+	[ "$A_ON" -lt 100 ] && [ "$A_OFF" -gt 1000 ]
+	result $? "topology shortcut: $A_ON access calls per attach instead of $A_OFF"
+	[ "$R_ON" -lt 100 ] && [ "$R_OFF" -gt 1000 ]
+	result $? "plugin shortcut: $R_ON readlink calls per attach instead of $R_OFF"
+else
+	skip "shortcuts replace the system calls" "strace is not installed"
+	skip "plugin shortcut" "strace is not installed"
+fi
+stop_primary "$P"
+
+# A snapshot that no longer matches the system: noticed, said, and EAL probes for real.
+P=$(dpmp_prefix fast_stale)
+start_fs "$P" DPDKMP_TEST_STALE_SNAPSHOT=1 || bail_out "no primary"
+STALE=$(topology "$P" dpdkmp)
+[ "$STALE" = "$CLASSIC" ]
+result $? "stale snapshot: EAL still detects the same topology ($STALE)"
+DPDKMP_LOG=info run_timeout 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" \
+	-- exit 0 > /dev/null 2> "$TMPD/stale.err"
+grep -q "topology changed since the fork server started" "$TMPD/stale.err" &&
+	grep -q "plugin directory .* changed since the fork server started" "$TMPD/stale.err"
+result $? "stale snapshot: the child says it falls back" "$(grep -v '^EAL' "$TMPD/stale.err")"
+if command -v strace > /dev/null; then
+	A=$(calls "$P" faccessat)
+	R=$(calls "$P" readlink)
+	[ "$A" -gt 1000 ] && [ "$R" -gt 1000 ]
+	result $? "stale snapshot: EAL makes the real calls ($A access, $R readlink)"
+else
+	skip "stale snapshot: real calls" "strace is not installed"
+fi
+stop_primary "$P"
+done_testing
