@@ -32,6 +32,7 @@
 #define MAX_CONNS       (MAX_ACTIVE + 64)               /* ... and being closed */
 #define IDLE_TIMEOUT_MS 10000   /* a connection must finish its request in this time */
 #define LINGER_MS       1000    /* a closing connection is drained this long at most */
+#define GUEST_WAITING   32      /* requests in progress per uid other than root and the owner */
 
 /* CLOSING: our last record is sent and our side shut down; what the peer still sends is
  * read and dropped until it closes. close() with unread data would reset the connection
@@ -341,13 +342,27 @@ static struct conn *free_slot(int *active)
 	return slot;
 }
 
+/* Connections of uid not running a secondary yet: what an idle client can pile up. */
+static int waiting_for_uid(uid_t uid)
+{
+	int n = 0;
+
+	for (int i = 0; i < MAX_CONNS; i++) {
+		enum conn_state st = b.conns[i].state;
+
+		if (st != C_FREE && st != C_CLOSING && st != C_RUNNING && b.conns[i].cred.uid == uid)
+			n++;
+	}
+	return n;
+}
+
 static void accept_one(void)
 {
 	const struct dpdkmp_policy *pol = b.a->policy;
 	socklen_t l = sizeof(struct ucred);
 	struct ucred cred;
 	struct conn *c;
-	int fd = accept4(b.a->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), active;
+	int fd = accept4(b.a->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), active, waiting;
 
 	if (fd < 0)
 		return;
@@ -360,6 +375,9 @@ static void accept_one(void)
 		close(fd);
 		return;
 	}
+	/* Other users allowed by the policy must not be able to hold every slot with idle
+	 * connections; root and the primary's owner could stop the primary anyway. */
+	waiting = cred.uid != 0 && cred.uid != pol->owner ? waiting_for_uid(cred.uid) : 0;
 	*c = (struct conn){ .state = C_NEW, .fd = fd, .cred = cred, .id = ++b.next_id,
 			    .deadline_ms = now_ms() + IDLE_TIMEOUT_MS };
 	if (!dpdkmp_policy_allows(pol, cred.uid, cred.gid)) {
@@ -372,6 +390,10 @@ static void accept_one(void)
 		conn_end(c);
 	} else if (active >= MAX_ACTIVE) {
 		dpdkmp_send_error(fd, EAGAIN, "too many connections; try again later");
+		conn_end(c);
+	} else if (waiting >= GUEST_WAITING) {
+		dpdkmp_send_error(fd, EAGAIN, "uid %u already has %d requests in progress; try "
+				  "again later", (unsigned int)cred.uid, GUEST_WAITING);
 		conn_end(c);
 	}
 }

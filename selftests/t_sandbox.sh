@@ -180,6 +180,13 @@ P=$(dpmp_prefix sandbox_allow)
 if start_fork_server "$P" --socket-mode 0666 --allow-uid 65534 --; then
 	as_nobody "$P" > /dev/null 2> "$TMPD/nobody.err"
 	result $? "--allow-uid 65534 --socket-mode 0666: that user's secondary runs" "$(cat "$TMPD/nobody.err")"
+	# That user cannot hold every slot with idle connections: 32 requests in progress at most.
+	OUT=$(cd /tmp && run_timeout 60 "${NOBODY[@]}" "$PROGS/rawclient" "$(socket_path "$P")" \
+		slowloris 40 2 2> /dev/null)
+	[[ $OUT == *"closed=8 "*"other=8 "* ]]
+	result $? "an allowed user's 40 idle connections: 8 refused at once, 32 kept" "$OUT"
+	as_nobody "$P" > /dev/null 2> "$TMPD/nobody2.err"
+	result $? "  and that user's secondaries still run afterwards" "$(cat "$TMPD/nobody2.err")"
 	stop_primary "$P"
 else
 	not_ok "allow-uid primary" "$(tail -5 "$(primary_log "$P")")"
