@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fdpass.h"
 #include "internal.h"
 #include "log.h"
@@ -57,14 +58,6 @@ static struct {
 	char *storage[DPDKMP_SPAWN_STORAGE / sizeof(char *)];
 } b;
 
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
 static void fatal(const char *what, int err) __attribute__((noreturn));
 static void fatal(const char *what, int err)
 {
@@ -88,7 +81,7 @@ static void conn_end(struct conn *c)
 		return;
 	shutdown(c->fd, SHUT_WR);
 	c->state = C_CLOSING;
-	c->deadline_ms = now_ms() + LINGER_MS;
+	c->deadline_ms = dpdkmp_now_ms() + LINGER_MS;
 }
 
 static struct conn *conn_by_id(uint32_t id)
@@ -379,7 +372,7 @@ static void accept_one(void)
 	 * connections; root and the primary's owner could stop the primary anyway. */
 	waiting = cred.uid != 0 && cred.uid != pol->owner ? waiting_for_uid(cred.uid) : 0;
 	*c = (struct conn){ .state = C_NEW, .fd = fd, .cred = cred, .id = ++b.next_id,
-			    .deadline_ms = now_ms() + IDLE_TIMEOUT_MS };
+			    .deadline_ms = dpdkmp_now_ms() + IDLE_TIMEOUT_MS };
 	if (!dpdkmp_policy_allows(pol, cred.uid, cred.gid)) {
 		DPDKMP_WARN("refused pid %d: uid %u gid %u is not allowed by the policy", (int)cred.pid,
 			    (unsigned int)cred.uid, (unsigned int)cred.gid);
@@ -450,7 +443,7 @@ void dpdkmp_broker_main(const struct dpdkmp_broker_args *a)
 			fatal("cannot load the broker's seccomp filter", -ret);
 	}
 	for (;;) {
-		uint64_t now = now_ms(), next = now + 60000;
+		uint64_t now = dpdkmp_now_ms(), next = now + 60000;
 		int n = 0, ready;
 
 		pfd[n] = (struct pollfd){ .fd = a->channel_fd, .events = POLLIN };

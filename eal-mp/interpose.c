@@ -158,12 +158,16 @@ static void handoff(int argc, char **argv)
 
 static int fork_server_exists(int argc, char **argv)
 {
+	const char *prefix = dpdkmp_arg_value(argc, argv, "--file-prefix");
 	char path[4096];
 	struct stat st;
 
-	if (dpdkmp_socket_path(dpdkmp_arg_value(argc, argv, "--file-prefix"), path, sizeof(path)) < 0)
-		return 0;
-	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+	/* The places dpdkmp_client_connect() looks, in its order. */
+	if (dpdkmp_socket_path(prefix, path, sizeof(path)) == 0 && stat(path, &st) == 0 &&
+	    S_ISSOCK(st.st_mode))
+		return 1;
+	return dpdkmp_root_socket_path(prefix, path, sizeof(path)) == 0 && stat(path, &st) == 0 &&
+	       S_ISSOCK(st.st_mode);
 }
 
 int rte_eal_init(int argc, char **argv)

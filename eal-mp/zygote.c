@@ -32,6 +32,7 @@
 #include <linux/types.h>
 
 #include "../bpf/guard.h"
+#include "clock.h"
 #include "fdpass.h"
 #include "internal.h"
 #include "log.h"
@@ -78,14 +79,6 @@ static struct {
 	uint8_t out[DPDKMP_MAX_PAYLOAD] __attribute__((aligned(8)));
 	int shutting_down;
 } z;
-
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
 
 static void fatal(const char *what, int err) __attribute__((noreturn));
 static void fatal(const char *what, int err)
@@ -140,7 +133,7 @@ static void child_terminate(struct child *k, uint32_t reason)
 		return;
 	k->reason = reason;
 	kill(k->pid, SIGTERM);
-	k->kill_at_ms = now_ms() + TERM_GRACE_MS;
+	k->kill_at_ms = dpdkmp_now_ms() + TERM_GRACE_MS;
 }
 
 static int live_children(void)
@@ -376,7 +369,7 @@ static void on_stop_signal(void)
 static void broker_exited(void)
 {
 	siginfo_t si;
-	uint64_t now = now_ms();
+	uint64_t now = dpdkmp_now_ms();
 
 	memset(&si, 0, sizeof(si));
 	if (waitid((idtype_t)P_PIDFD, (id_t)z.broker_pidfd, &si, WEXITED | WNOHANG) < 0 ||
@@ -655,7 +648,7 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp
 	DPDKMP_INFO("serving %s for primary pid %d (%u windows)", z.sock_path, (int)primary_pid, z.ws.n);
 
 	for (;;) {
-		uint64_t now = now_ms(), next = now + 60000;
+		uint64_t now = dpdkmp_now_ms(), next = now + 60000;
 		int n = 0, ready;
 
 		if (z.shutting_down && !live_children())

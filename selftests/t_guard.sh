@@ -39,9 +39,8 @@ check "the first memseg window is known ($WIN)" [ -n "$WIN" ]
 "$TRACE" --json --file-prefix "$P" > "$TMPD/trace.json" 2> "$TMPD/trace.err" &
 TRACE_PID=$!
 sleep 1
-grep -q "\"pid\":$Z.*register\|register.*\"pid\":$Z\|\"tgid\":$Z.*register" "$TMPD/trace.json" ||
-	grep -q "zygote" "$TMPD/trace.json"
-result $? "dpdkmp-trace shows the registered zygote (startup snapshot)" "$(head -5 "$TMPD/trace.json")"
+grep -q "\"snapshot\":true,\"event\":\"zygote\",\"pid\":$Z," "$TMPD/trace.json"
+result $? "dpdkmp-trace shows the registered zygote $Z (startup snapshot)" "$(head -5 "$TMPD/trace.json")"
 
 # violate ACTION: runs the violator through dpdkmp; sets RC, OUT, ERR, CPID (from the log).
 violate() {
