@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -32,6 +33,38 @@
 int dpdkmp_in_child;
 static const struct dpdkmp_winset *child_windows;
 static uint32_t child_primary_flags;
+
+/* DPDKMP_PHASES=1: where an attach spends its time, printed once EAL init returned (for
+ * scripts/bench and docs/FAST-ATTACH.md). CLOCK_REALTIME so that phases compare with the
+ * DPDKMP_BENCH_T0 the benchmark takes before exec. */
+enum { PH_FORKED, PH_LOADED, PH_INIT, PH_INITED, PH_VERIFIED, PH_N };
+static const char *const phase_names[PH_N] = { "forked", "loaded", "eal-init", "eal-done", "verified" };
+static uint64_t phase_ns[PH_N];
+
+static void phase(int i)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	phase_ns[i] = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void phases_print(void)
+{
+	const char *on = getenv("DPDKMP_PHASES"), *t0s = getenv("DPDKMP_BENCH_T0");
+	uint64_t prev = t0s ? strtoull(t0s, NULL, 10) : 0;
+
+	if (!on || strcmp(on, "1") != 0)
+		return;
+	fprintf(stderr, "DPDKMP_PHASES");
+	for (int i = 0; i < PH_N; i++) {
+		if (prev && phase_ns[i])
+			fprintf(stderr, " %s=%.3f", phase_names[i], (double)(phase_ns[i] - prev) / 1e6);
+		if (phase_ns[i])
+			prev = phase_ns[i];
+	}
+	fprintf(stderr, "\n");
+}
 
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void die(const char *fmt, ...)
@@ -150,6 +183,7 @@ void dpdkmp_child_main(struct dpdkmp_child_args *a)
 	char err[1024];
 	int exe_fd, code;
 
+	phase(PH_FORKED);
 	dpdkmp_in_child = 1;
 	dpdkmp_log_set_role(DPDKMP_ROLE_CHILD);
 	reset_signals();
@@ -182,6 +216,7 @@ void dpdkmp_child_main(struct dpdkmp_child_args *a)
 		die("%s", err);
 	}
 	close(exe_fd);
+	phase(PH_LOADED);
 	code = main_fn((int)r->argc, r->argv, environ);
 	exit(code);
 }
@@ -233,9 +268,11 @@ int dpdkmp_child_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
 		close(RUN_FD);
 		dpdkmp_windows_release(child_windows);
 	}
+	phase(PH_INIT);
 	dpdkmp_shortcuts_begin();
 	ret = real_init(real, argc, argv);
 	dpdkmp_shortcuts_end();
+	phase(PH_INITED);
 	if (ret < 0)
 		return ret;
 	dpdkmp_loader_post_init();
@@ -246,6 +283,8 @@ int dpdkmp_child_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
 		return -1;
 	}
 	child_windows = NULL;
+	phase(PH_VERIFIED);
+	phases_print();
 	/* EAL 22.11 lets a secondary pick its own IOVA mode (VA when it cannot read physical
 	 * addresses) without comparing it with the primary's: DMA addresses would then be
 	 * computed two ways. */

@@ -73,10 +73,15 @@ extern int dpdkmp_in_child;
 void dpdkmp_child_main(struct dpdkmp_child_args *a) __attribute__((noreturn));
 int dpdkmp_child_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv);
 
+/* primary.c: EAL's rule for a plugin directory entry (eal_plugindir_init) */
+int dpdkmp_plugin_name_ok(const char *name);
+
 /* shortcuts.c */
 void dpdkmp_shortcuts_prepare(const char *plugin_dir);
 void dpdkmp_shortcuts_begin(void);
 void dpdkmp_shortcuts_end(void);
+void *dpdkmp_dlopen_shortcut(const char *path, int mode);
+extern void *dpdkmp_real_dlopen;
 
 /* loader.c */
 int dpdkmp_loader_load(int exe_fd, const struct dpdkmp_elf_info *info, const char *name,

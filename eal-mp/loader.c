@@ -20,6 +20,7 @@
 #include "log.h"
 
 #define MAX_COPIES 512
+#define MAX_OBJECTS 2048
 
 struct copy_reloc {
 	const char *name;
@@ -32,6 +33,9 @@ static struct {
 	struct copy_reloc copies[MAX_COPIES];
 	unsigned int ncopies;
 	unsigned int patched;
+	uintptr_t seen[MAX_OBJECTS];    /* load addresses of the objects patched already */
+	unsigned int nseen;
+	int sorted;
 } ld;
 
 struct dyn {
@@ -92,30 +96,44 @@ static void patch_slot(const struct dyn *d, uintptr_t *slot, uintptr_t value)
 	mprotect((void *)page, (size_t)getpagesize(), PROT_READ);
 }
 
+/* Only DT_RELA: the PLT's JUMP_SLOTs (DT_JMPREL) hold functions or lazy-binding stubs, never
+ * the address of a data object, and they are most of an object's relocations. */
 static void patch_object(const struct dyn *d)
 {
-	const ElfW(Rela) *tabs[2] = { d->rela, d->jmprel };
-	size_t sizes[2] = { d->relasz, d->pltrelsz };
+	for (size_t i = 0; d->rela && i < d->relasz / sizeof(ElfW(Rela)); i++) {
+		const ElfW(Rela) *r = &d->rela[i];
+		unsigned long type = ELF64_R_TYPE(r->r_info), si = ELF64_R_SYM(r->r_info);
+		uintptr_t *slot = (uintptr_t *)(d->base + r->r_offset);
+		uintptr_t addend;
+		const struct copy_reloc *c;
 
-	for (int t = 0; t < 2; t++) {
-		for (size_t i = 0; tabs[t] && i < sizes[t] / sizeof(ElfW(Rela)); i++) {
-			const ElfW(Rela) *r = &tabs[t][i];
-			unsigned long type = ELF64_R_TYPE(r->r_info), si = ELF64_R_SYM(r->r_info);
-			uintptr_t *slot = (uintptr_t *)(d->base + r->r_offset);
-			uintptr_t addend;
-			const struct copy_reloc *c;
-
-			if (!si || (type != R_X86_64_GLOB_DAT && type != R_X86_64_JUMP_SLOT &&
-				    type != R_X86_64_64))
-				continue;
-			addend = type == R_X86_64_64 ? (uintptr_t)r->r_addend : 0;
-			/* Compare the value first: cheap, and rarely a hit. */
-			c = copy_for_value(*slot - addend);
-			if (!c || strcmp(d->str + d->sym[si].st_name, c->name) != 0)
-				continue;
-			patch_slot(d, slot, c->dst + addend);
-		}
+		if (!si || (type != R_X86_64_GLOB_DAT && type != R_X86_64_64))
+			continue;
+		addend = type == R_X86_64_64 ? (uintptr_t)r->r_addend : 0;
+		/* Compare the value first: cheap, and rarely a hit. */
+		c = copy_for_value(*slot - addend);
+		if (!c || strcmp(d->str + d->sym[si].st_name, c->name) != 0)
+			continue;
+		patch_slot(d, slot, c->dst + addend);
 	}
+}
+
+static int addr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* 1 when the object at this address was patched by an earlier pass (no object is unloaded
+ * between the passes: EAL never closes a plugin). */
+static int seen_before(uintptr_t addr)
+{
+	if (ld.sorted)
+		return bsearch(&addr, ld.seen, ld.nseen, sizeof(addr), addr_cmp) != NULL;
+	if (ld.nseen < MAX_OBJECTS)
+		ld.seen[ld.nseen++] = addr;
+	return 0;
 }
 
 static int patch_phdr(struct dl_phdr_info *info, size_t size, void *arg)
@@ -125,6 +143,8 @@ static int patch_phdr(struct dl_phdr_info *info, size_t size, void *arg)
 	if (info->dlpi_addr == ld.lm->l_addr && info->dlpi_name &&
 	    strcmp(info->dlpi_name, ld.lm->l_name) == 0)
 		return 0;       /* the executable itself keeps its own copies */
+	if (seen_before(info->dlpi_addr))
+		return 0;
 	uintptr_t relro_start = 0, relro_end = 0;
 	const ElfW(Dyn) *dynamic = NULL;
 
@@ -287,7 +307,10 @@ int dpdkmp_loader_load(int exe_fd, const struct dpdkmp_elf_info *info, const cha
 		return ret;
 	}
 	ld.patched = 0;
-	dl_iterate_phdr(patch_phdr, NULL);
+	if (ld.ncopies)
+		dl_iterate_phdr(patch_phdr, NULL);
+	qsort(ld.seen, ld.nseen, sizeof(ld.seen[0]), addr_cmp);
+	ld.sorted = ld.nseen < MAX_OBJECTS;     /* else every object is looked at again */
 	DPDKMP_DEBUG("loaded %s at 0x%lx: %u copy relocations, %u GOT slots redirected", name,
 		     (unsigned long)ld.lm->l_addr, ld.ncopies, ld.patched);
 	return 0;
@@ -296,7 +319,7 @@ int dpdkmp_loader_load(int exe_fd, const struct dpdkmp_elf_info *info, const cha
 void dpdkmp_loader_post_init(void)
 {
 	/* Objects loaded during the real init were bound to the libraries' definitions. */
-	if (!ld.lm)
+	if (!ld.lm || !ld.ncopies)
 		return;
 	ld.patched = 0;
 	dl_iterate_phdr(patch_phdr, NULL);

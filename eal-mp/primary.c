@@ -24,7 +24,7 @@
 #include "log.h"
 #include "rundir.h"
 
-static int plugin_name_ok(const char *n)
+int dpdkmp_plugin_name_ok(const char *n)
 {
 	size_t l = strlen(n);
 
@@ -49,7 +49,7 @@ static unsigned int preload_dir(const char *dir)
 	while ((de = readdir(d))) {
 		struct stat st;
 
-		if (!plugin_name_ok(de->d_name))
+		if (!dpdkmp_plugin_name_ok(de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))

@@ -1,7 +1,9 @@
 /* shortcuts: answers that a child's EAL init would otherwise get from thousands of system
  * calls, prepared once by the fork server. EAL 22.11 probes CPU and NUMA topology with one
- * access() per (lcore, node) pair (about 5000 calls here) and resolves each of the 256 plugin
- * names with realpath() (about 1800 readlink calls), although every plugin is loaded already.
+ * access() per (lcore, node) pair (about 5000 calls here), resolves each of the 256 plugin
+ * names with realpath() (about 1800 readlink calls) and dlopen()s each of them, although
+ * every plugin is loaded already (each dlopen compares the path with the name of every
+ * loaded object: 11 us apiece here).
  * Exact or nothing: at the child's init each snapshot is checked against the system (CPU and
  * node online masks, the plugin directory's identity and mtime) and a mismatch turns that
  * shortcut off for the child, which then makes the real calls. DPDKMP_NO_SHORTCUTS=1 (the
@@ -43,11 +45,19 @@ static struct {
 	struct stat plugdir;
 	char plugdir_path[PATH_MAX];
 	unsigned int nplug;
-	struct {
+	struct plug {
 		char *path;     /* "<dir>/<name>", as EAL builds it */
 		char *real;
-	} plug[MAX_PLUGINS];
+	} plug[MAX_PLUGINS];    /* sorted by path */
+	unsigned int nlib;
+	struct lib {
+		char *real;
+		void *handle;
+		unsigned int credit;    /* EAL's dlopen()s of it that the fork server made */
+	} lib[MAX_PLUGINS];     /* one per loaded plugin file, sorted by real path */
 } sc;
+
+void *dpdkmp_real_dlopen;       /* entry_x86_64.S jumps there */
 
 static int read_small(const char *path, char *buf, size_t len)
 {
@@ -115,6 +125,57 @@ static void snapshot_topology(void)
 	sc.topo_ok = 1;
 }
 
+static int plug_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct plug *)a)->path, ((const struct plug *)b)->path);
+}
+
+static int lib_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct lib *)a)->real, ((const struct lib *)b)->real);
+}
+
+static struct lib *find_lib(const char *real)
+{
+	struct lib key = { .real = (char *)real };
+
+	return sc.nlib ? bsearch(&key, sc.lib, sc.nlib, sizeof(key), lib_cmp) : NULL;
+}
+
+/* EAL's dlopen(realpath, RTLD_NOW) of a plugin loaded already only finds it and counts one
+ * more reference. The fork server takes those references itself, as many as EAL will take:
+ * one per directory entry EAL loads (name rule, regular file) that resolves to the file. A
+ * child's EAL then gets the handle without the search, and the reference counts are the
+ * ones a genuine init would leave. RTLD_NOLOAD: never load what the primary did not. */
+static void credit_plugins(void)
+{
+	for (unsigned int i = 0; i < sc.nplug; i++) {
+		const char *base = strrchr(sc.plug[i].path, '/') + 1;
+		struct stat st;
+		struct lib *l;
+		void *h;
+
+		if (!dpdkmp_plugin_name_ok(base) || stat(sc.plug[i].path, &st) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		h = dlopen(sc.plug[i].real, RTLD_NOW | RTLD_NOLOAD);
+		if (!h)
+			continue;
+		l = find_lib(sc.plug[i].real);
+		if (!l) {
+			if (sc.nlib >= MAX_PLUGINS) {
+				dlclose(h);
+				continue;
+			}
+			l = &sc.lib[sc.nlib++];
+			*l = (struct lib){ .real = sc.plug[i].real, .handle = h };
+			qsort(sc.lib, sc.nlib, sizeof(*l), lib_cmp);
+			l = find_lib(sc.plug[i].real);
+		}
+		l->credit++;
+	}
+}
+
 static void snapshot_plugins(const char *dir)
 {
 	char path[PATH_MAX], real[PATH_MAX];
@@ -138,6 +199,8 @@ static void snapshot_plugins(const char *dir)
 		sc.nplug++;
 	}
 	closedir(d);
+	qsort(sc.plug, sc.nplug, sizeof(sc.plug[0]), plug_cmp);
+	credit_plugins();
 	sc.plug_ok = 1;
 }
 
@@ -186,26 +249,59 @@ void dpdkmp_shortcuts_begin(void)
 
 void dpdkmp_shortcuts_end(void)
 {
+	/* A reference EAL did not take (shortcuts off or stale, an init that failed early) is
+	 * dropped again: the counts must be what this process's own dlopen calls made them. */
+	for (unsigned int i = 0; i < sc.nlib; i++)
+		for (; sc.lib[i].credit; sc.lib[i].credit--)
+			dlclose(sc.lib[i].handle);
 	sc.topo_on = 0;
 	sc.plug_on = 0;
 }
 
-/* 1 exists, 0 does not, -1 not a path of the snapshot. */
+/* A decimal number as snprintf("%u") writes it (no sign, no leading zero), below max;
+ * *p is left after it. -1 when the text is not one. */
+static long canon_uint(const char **p, unsigned int max)
+{
+	const char *s = *p;
+	unsigned long v = 0;
+
+	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v >= max)
+			return -1;
+	}
+	*p = s;
+	return (long)v;
+}
+
+static int skip(const char **p, const char *lit, size_t len)
+{
+	if (strncmp(*p, lit, len))
+		return 0;
+	*p += len;
+	return 1;
+}
+#define SKIP(p, lit) skip(p, lit, sizeof(lit) - 1)
+
+/* 1 exists, 0 does not, -1 not a path of the snapshot. Exactly the strings EAL builds
+ * ("%s/cpu%u/topology/core_id", "%s/node%u/cpu%u"): 5000 calls per init, so no sscanf. */
 static int topology_answer(const char *path)
 {
-	char again[96], tail;
-	unsigned int a, b;
+	const char *p = path;
+	long a, b;
 
-	if (sscanf(path, CPU_DIR "/cpu%u/topology/core_i%c", &a, &tail) == 2 && tail == 'd' &&
-	    a < MAX_CPUS) {
-		snprintf(again, sizeof(again), CPU_DIR "/cpu%u/topology/core_id", a);
-		if (!strcmp(again, path))
-			return get_bit(sc.has_core_id, a);
+	if (SKIP(&p, CPU_DIR "/cpu")) {
+		if ((a = canon_uint(&p, MAX_CPUS)) < 0 || strcmp(p, "/topology/core_id"))
+			return -1;
+		return get_bit(sc.has_core_id, (unsigned int)a);
 	}
-	if (sscanf(path, NODE_DIR "/node%u/cpu%u", &a, &b) == 2 && a < MAX_NODES && b < MAX_CPUS) {
-		snprintf(again, sizeof(again), NODE_DIR "/node%u/cpu%u", a, b);
-		if (!strcmp(again, path))
-			return get_bit(sc.node_cpu[a], b);
+	if (SKIP(&p, NODE_DIR "/node")) {
+		if ((a = canon_uint(&p, MAX_NODES)) < 0 || !SKIP(&p, "/cpu") ||
+		    (b = canon_uint(&p, MAX_CPUS)) < 0 || *p)
+			return -1;
+		return get_bit(sc.node_cpu[a], (unsigned int)b);
 	}
 	return -1;
 }
@@ -231,15 +327,16 @@ char *realpath(const char *restrict path, char *restrict resolved)
 {
 	static realpath_fn real;
 
-	if (sc.plug_on && path) {
-		for (unsigned int i = 0; i < sc.nplug; i++) {
-			if (strcmp(path, sc.plug[i].path))
-				continue;
+	if (sc.plug_on && path && sc.nplug) {
+		struct plug key = { .path = (char *)path }, *p;
+
+		p = bsearch(&key, sc.plug, sc.nplug, sizeof(key), plug_cmp);
+		if (p) {
 			if (resolved) {
-				snprintf(resolved, PATH_MAX, "%s", sc.plug[i].real);
+				snprintf(resolved, PATH_MAX, "%s", p->real);
 				return resolved;
 			}
-			return strdup(sc.plug[i].real);
+			return strdup(p->real);
 		}
 	}
 	if (!real) {
@@ -248,4 +345,22 @@ char *realpath(const char *restrict path, char *restrict resolved)
 			real = (realpath_fn)dlsym(RTLD_NEXT, "realpath");
 	}
 	return real(path, resolved);
+}
+
+/* Called by dlopen (entry_x86_64.S) before the real one: the handle when this is one of the
+ * dlopen()s the fork server made for EAL, else NULL and the real dlopen runs, entered with
+ * the caller's return address (glibc resolves a bare name with the caller's RUNPATH). */
+void *dpdkmp_dlopen_shortcut(const char *path, int mode)
+{
+	struct lib *l;
+
+	if (!dpdkmp_real_dlopen) {
+		dpdkmp_real_dlopen = dlvsym(RTLD_NEXT, "dlopen", "GLIBC_2.34");
+		if (!dpdkmp_real_dlopen)
+			dpdkmp_real_dlopen = dlsym(RTLD_NEXT, "dlopen");
+	}
+	if (!sc.plug_on || !path || mode != RTLD_NOW || !(l = find_lib(path)) || !l->credit)
+		return NULL;
+	l->credit--;
+	return l->handle;
 }

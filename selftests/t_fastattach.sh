@@ -71,6 +71,35 @@ else
 	skip "shortcuts replace the system calls" "strace is not installed"
 	skip "plugin shortcut" "strace is not installed"
 fi
+
+# The plugins' dlopen shortcut leaves the reference counts a genuine init leaves.
+PMD_DIR=${DPDKMP_PMD_DIR:-$(sed -n 's/^#define DPDKMP_PMD_DIR "\(.*\)"$/\1/p' "$BUILD/dpdkmp_config.h")}
+NULL_PMD=$(realpath "$PMD_DIR/librte_net_null.so")
+refs() { # PREFIX [ENV=VALUE...]: the reference count of net_null in a dpdkmp secondary
+	local p=$1
+	shift
+	env "$@" timeout -k 5 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$p" \
+		-- refcount "$NULL_PMD" "$PROGS/libdpmp_refcal.so" 2>/dev/null | sed -n 's/^REFCOUNT //p'
+}
+RC_ON=$(refs "$P")
+RC_OFF=$(refs "$P" DPDKMP_NO_SHORTCUTS=1)
+[[ $RC_ON =~ ^[0-9]+$ ]] && [ "$RC_ON" -ge 2 ] && [ "$RC_ON" = "$RC_OFF" ]
+result $? "plugin dlopen shortcut: net_null's reference count is $RC_ON, as without it ($RC_OFF)"
+
+# The window check after init: PROCMAP_QUERY, and /proc/self/maps where the kernel has none.
+for how in query maps; do
+	hook=; [ $how = maps ] && hook=maps
+	DPDKMP_TEST_VERIFY=$hook run_timeout 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci \
+		--file-prefix "$P" -- exit 0 > /dev/null 2> "$TMPD/verify.err"
+	result $? "window check ($how): a matching secondary runs" "$(cat "$TMPD/verify.err")"
+	DPDKMP_TEST_VERIFY=$hook,wrong run_timeout 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci \
+		--file-prefix "$P" -- exit 0 > /dev/null 2> "$TMPD/verify.err"
+	rc=$?
+	[ $rc -ne 0 ] && grep -q "runtime file .* is not mapped at the primary's address" "$TMPD/verify.err" &&
+		grep -q "does not match the primary's; refusing to run it" "$TMPD/verify.err"
+	result $? "window check ($how): a mismatch is found and the secondary refused (rc $rc)" \
+		"$(cat "$TMPD/verify.err")"
+done
 stop_primary "$P"
 
 # A snapshot that no longer matches the system: noticed, said, and EAL probes for real.
@@ -84,6 +113,9 @@ DPDKMP_LOG=info run_timeout 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-pr
 grep -q "topology changed since the fork server started" "$TMPD/stale.err" &&
 	grep -q "plugin directory .* changed since the fork server started" "$TMPD/stale.err"
 result $? "stale snapshot: the child says it falls back" "$(grep -v '^EAL' "$TMPD/stale.err")"
+RC_STALE=$(refs "$P")
+[ "$RC_STALE" = "$RC_ON" ]
+result $? "stale snapshot: net_null's reference count is still $RC_STALE"
 if command -v strace > /dev/null; then
 	A=$(calls "$P" faccessat)
 	R=$(calls "$P" readlink)

@@ -6,11 +6,14 @@
  * to stdout) | selfexec (run itself as a secondary and wait, as dpdk-test does; the
  * primary's --file-prefix must be given as --file-prefix=P) | denied (try system calls the
  * fork server's seccomp policy denies; one "DENIED name errno" line each) | topology
- * (what EAL detected: sockets, lcores, each lcore's socket and core, one line each) */
+ * (what EAL detected: sockets, lcores, each lcore's socket and core, one line each) |
+ * refcount PATH FRESH (the dlopen reference count of the loaded object PATH; FRESH is a
+ * library not loaded yet, to find where glibc keeps the count) */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* strerrorname_np, CLONE_NEW* */
 #endif
 #include <dirent.h>
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +29,47 @@
 #include <rte_lcore.h>
 
 static volatile sig_atomic_t got;
+
+/* Where glibc keeps a link map's dlopen reference count (l_direct_opencount, not a public
+ * field): the one unsigned int of a freshly loaded library's link map that reads 1, 2, 3
+ * after one, two, three dlopen() calls. -1 when there is not exactly one. */
+static long count_offset(const char *fresh)
+{
+	enum { SPAN = 2048 / sizeof(unsigned int) };
+	unsigned int snap[3][SPAN];
+	long off = -1;
+	void *h = NULL;
+
+	for (int k = 0; k < 3; k++) {
+		h = dlopen(fresh, RTLD_NOW | RTLD_LOCAL);
+		if (!h)
+			return -1;
+		memcpy(snap[k], h, sizeof(snap[k]));
+	}
+	for (unsigned int i = 0; i < SPAN; i++) {
+		if (snap[0][i] != 1 || snap[1][i] != 2 || snap[2][i] != 3)
+			continue;
+		if (off >= 0)
+			return -1;
+		off = (long)(i * sizeof(unsigned int));
+	}
+	return off;
+}
+
+/* The dlopen reference count of the loaded object PATH, read where count_offset() found it. */
+static int refcount(const char *path, const char *fresh)
+{
+	long off = count_offset(fresh);
+	void *h = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+
+	if (!h || off < 0) {
+		printf("REFCOUNT %s\n", h ? "unknown (no counter found)" : "not loaded");
+		return 1;
+	}
+	printf("REFCOUNT %u\n", *(unsigned int *)((char *)h + off) - 1);
+	dlclose(h);
+	return 0;
+}
 
 static void on_sig(int s)
 {
@@ -172,6 +216,8 @@ int main(int argc, char **argv)
 			printf("LCORE %u socket %u cpu %d\n", i, rte_lcore_to_socket_id(i),
 			       rte_lcore_to_cpu_id((int)i));
 		ret = 0;
+	} else if (!strcmp(act, "refcount") && argc > 3) {
+		ret = refcount(argv[2], argv[3]);
 	} else if (!strcmp(act, "denied")) {
 		ret = try_denied();
 	} else if (!strcmp(act, "selfexec")) {
