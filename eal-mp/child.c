@@ -266,11 +266,16 @@ int dpdkmp_child_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
 			/* the zygote only loses the distinction "killed while loading" */
 		}
 		close(RUN_FD);
-		dpdkmp_windows_release(child_windows);
 	}
 	phase(PH_INIT);
 	dpdkmp_shortcuts_begin();
+	if (child_windows) {
+		if (!dpdkmp_shortcuts_disabled())
+			dpdkmp_segments_begin(child_primary_flags);
+		dpdkmp_windows_release(child_windows);
+	}
 	ret = real_init(real, argc, argv);
+	dpdkmp_segments_end();
 	dpdkmp_shortcuts_end();
 	phase(PH_INITED);
 	if (ret < 0)

@@ -29,6 +29,21 @@ int dpdkmp_windows_reserve(const struct dpdkmp_winset *ws, char *err, size_t err
 void dpdkmp_windows_release(const struct dpdkmp_winset *ws);
 int dpdkmp_windows_verify(const struct dpdkmp_winset *ws);
 
+/* segments.c: the zygote's mirror of the primary's hugepage segments */
+struct dpdkmp_segments;
+struct dpdkmp_seg;
+void dpdkmp_segments_init(const struct dpdkmp_winset *ws);
+void dpdkmp_segments_apply(const struct dpdkmp_segments *h, const struct dpdkmp_seg *s,
+			   const int *fds, uint32_t nfds);
+void dpdkmp_segments_drop_all(void);
+void dpdkmp_segments_unmap_all(void);
+size_t dpdkmp_segments_count(void);
+uint64_t dpdkmp_segments_end_in(uint64_t addr, uint64_t len);
+void dpdkmp_segments_begin(uint32_t primary_flags);
+void dpdkmp_segments_end(void);
+int dpdkmp_segments_held(uint32_t window);
+void dpdkmp_window_release_gaps(const struct dpdkmp_window *w);
+
 /* interpose.c */
 extern dpdkmp_main_fn dpdkmp_primary_main;
 int dpdkmp_capture_main(void *entry, dpdkmp_main_fn *out);
@@ -79,6 +94,7 @@ int dpdkmp_plugin_name_ok(const char *name);
 /* shortcuts.c */
 void dpdkmp_shortcuts_prepare(const char *plugin_dir);
 void dpdkmp_shortcuts_begin(void);
+int dpdkmp_shortcuts_disabled(void);    /* DPDKMP_NO_SHORTCUTS */
 void dpdkmp_shortcuts_end(void);
 void *dpdkmp_dlopen_shortcut(const char *path, int mode);
 extern void *dpdkmp_real_dlopen;

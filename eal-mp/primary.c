@@ -15,8 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <rte_common.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_memory.h>
 
 #include "dpdkmp_config.h"
 #include "fdpass.h"
@@ -123,6 +125,116 @@ static int move_high(int fd)
 	return nfd;
 }
 
+/* ---- the zygote's mirror of our hugepage segments (segments.c) ---------------------- */
+
+/* The channel to the zygote stays open after its HELLO_ACK: each memory event of ours is
+ * sent as SEGMENTS, with our fds of the segments' files. A send that fails closes it; the
+ * zygote then drops its mirror and secondaries map the pages themselves. */
+static int seg_chan = -1;
+static struct {
+	struct dpdkmp_segments h;
+	struct dpdkmp_seg s[256];
+	int fds[DPDKMP_MAX_FDS];
+	uint32_t nfds;
+} seg_batch;                    /* used under EAL's memory hotplug lock, or at init */
+
+static void seg_flush(void)
+{
+	struct dpdkmp_segments *h = &seg_batch.h;
+	int ret;
+
+	if (seg_chan >= 0 && h->nsegs) {
+		ret = dpdkmp_send(seg_chan, DPDKMP_MSG_SEGMENTS, h,
+				  (uint32_t)(sizeof(*h) + h->nsegs * sizeof(seg_batch.s[0])),
+				  seg_batch.fds, seg_batch.nfds);
+		if (ret < 0) {
+			DPDKMP_WARN("cannot tell the zygote about our memory (%s): new secondaries "
+				    "map the hugepages themselves", strerror(-ret));
+			close(seg_chan);
+			seg_chan = -1;
+		}
+	}
+	h->nsegs = 0;
+	seg_batch.nfds = 0;
+}
+
+static void seg_add(const struct rte_memseg *ms)
+{
+	struct dpdkmp_seg *e;
+	size_t off = 0;
+	uint32_t f;
+	int fd = rte_memseg_get_fd_thread_unsafe(ms);
+
+	/* No file (external memory, anonymous --in-memory pages): nothing to mirror. */
+	if (fd < 0 || rte_memseg_get_fd_offset_thread_unsafe(ms, &off) < 0)
+		return;
+	if (seg_batch.h.op != DPDKMP_SEGS_ADD || seg_batch.h.nsegs == RTE_DIM(seg_batch.s))
+		seg_flush();
+	seg_batch.h.op = DPDKMP_SEGS_ADD;
+	for (f = 0; f < seg_batch.nfds && seg_batch.fds[f] != fd; f++)
+		;
+	if (f == DPDKMP_MAX_FDS) {
+		seg_flush();
+		seg_batch.h.op = DPDKMP_SEGS_ADD;
+		f = 0;
+	}
+	if (f == seg_batch.nfds)
+		seg_batch.fds[seg_batch.nfds++] = fd;
+	e = &seg_batch.s[seg_batch.h.nsegs++];
+	*e = (struct dpdkmp_seg){ .addr = (uint64_t)(uintptr_t)ms->addr, .len = ms->len,
+				  .offset = off, .iova = ms->iova, .fd = f };
+}
+
+static int seg_walk(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void *arg)
+{
+	(void)msl;
+	(void)arg;
+	seg_add(ms);
+	return seg_chan < 0;
+}
+
+/* EAL calls this with its memory hotplug lock held: after mapping new pages, before freeing
+ * pages (the zygote lets go of them first). */
+static void seg_event(enum rte_mem_event type, const void *addr, size_t len, void *arg)
+{
+	const struct rte_memseg_list *msl = rte_mem_virt2memseg_list(addr);
+
+	(void)arg;
+	if (seg_chan < 0 || !msl)
+		return;
+	seg_flush();
+	if (type == RTE_MEM_EVENT_FREE) {
+		seg_batch.h.op = DPDKMP_SEGS_DEL;
+		seg_batch.s[0] = (struct dpdkmp_seg){ .addr = (uint64_t)(uintptr_t)addr, .len = len };
+		seg_batch.h.nsegs = 1;
+	} else {
+		for (size_t o = 0; o < len && seg_chan >= 0; o += msl->page_sz) {
+			const struct rte_memseg *ms = rte_mem_virt2memseg(RTE_PTR_ADD(addr, o), msl);
+
+			if (ms)
+				seg_add(ms);
+		}
+	}
+	seg_flush();
+}
+
+static void follow_segments(int chan)
+{
+	const char *off = getenv("DPDKMP_NO_SHORTCUTS");
+
+	if (off && *off && strcmp(off, "0")) {
+		close(chan);
+		return;
+	}
+	seg_chan = chan;
+	rte_memseg_walk(seg_walk, NULL);
+	seg_flush();
+	if (seg_chan >= 0 && rte_mem_event_callback_register("dpdkmp-segments", seg_event, NULL) < 0 &&
+	    rte_errno != ENOTSUP)
+		DPDKMP_WARN("cannot follow memory events (%s): secondaries map hugepages allocated "
+			    "from now on themselves", rte_strerror(rte_errno));
+}
+
 /* rte_eal_init returns only once the socket accepts secondaries, so that a program may
  * start its own secondaries right after init (as dpdk-test does). */
 static int wait_ready(int sock)
@@ -211,12 +323,16 @@ int dpdkmp_primary_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
 		else if (wait_ready(sp[0]) < 0)
 			DPDKMP_ERR("the zygote (pid %d) did not start serving; secondaries through "
 				   "dpdkmp are disabled for this primary", (int)zygote);
-		else
+		else {
 			DPDKMP_INFO("fork server (zygote pid %d) ready with %u windows", (int)zygote, ws->n);
+			follow_segments(sp[0]);
+			sp[0] = -1;
+		}
 	}
 	free(ws);
 	free(msg);
-	close(sp[0]);
+	if (sp[0] >= 0)
+		close(sp[0]);
 	rte_errno = err;
 	return ret;
 }

@@ -9,8 +9,9 @@
 struct type_rule {
 	uint32_t min_len;   /* fixed part */
 	uint32_t exact;     /* 1: payload must be exactly min_len */
-	uint32_t nfds;      /* exact fd count */
+	uint32_t nfds;      /* exact fd count, or ANY_FDS: 0 to DPDKMP_MAX_FDS */
 };
+#define ANY_FDS UINT32_MAX
 
 static const struct type_rule rules[DPDKMP_MSG_MAX + 1] = {
 	[DPDKMP_MSG_HELLO]      = { sizeof(struct dpdkmp_hello), 1, 0 },
@@ -29,6 +30,7 @@ static const struct type_rule rules[DPDKMP_MSG_MAX + 1] = {
 	[DPDKMP_MSG_RELAY_HANGUP] = { sizeof(struct dpdkmp_relay), 1, 0 },
 	[DPDKMP_MSG_RELAY_STATUS] = { sizeof(struct dpdkmp_relay), 1, 0 },
 	[DPDKMP_MSG_RELAY_REPLY]  = { sizeof(struct dpdkmp_relay), 0, 0 },
+	[DPDKMP_MSG_SEGMENTS]     = { sizeof(struct dpdkmp_segments), 0, ANY_FDS },
 };
 
 static const char *const names[DPDKMP_MSG_MAX + 1] = {
@@ -39,7 +41,7 @@ static const char *const names[DPDKMP_MSG_MAX + 1] = {
 	[DPDKMP_MSG_STATUS] = "STATUS", [DPDKMP_MSG_WINDOWS] = "WINDOWS",
 	[DPDKMP_MSG_RELAY_SPAWN] = "RELAY_SPAWN", [DPDKMP_MSG_RELAY_SIGNAL] = "RELAY_SIGNAL",
 	[DPDKMP_MSG_RELAY_HANGUP] = "RELAY_HANGUP", [DPDKMP_MSG_RELAY_STATUS] = "RELAY_STATUS",
-	[DPDKMP_MSG_RELAY_REPLY] = "RELAY_REPLY",
+	[DPDKMP_MSG_RELAY_REPLY] = "RELAY_REPLY", [DPDKMP_MSG_SEGMENTS] = "SEGMENTS",
 };
 
 const char *dpdkmp_msg_name(uint16_t type)
@@ -64,7 +66,7 @@ int dpdkmp_hdr_check(const struct dpdkmp_hdr *h, uint32_t nfds_received)
 	r = &rules[h->type];
 	if (h->len < r->min_len || (r->exact && h->len != r->min_len))
 		return -EBADMSG;
-	if (h->nfds != r->nfds)
+	if (r->nfds == ANY_FDS ? h->nfds > DPDKMP_MAX_FDS : h->nfds != r->nfds)
 		return -EBADMSG;
 	if (h->type == DPDKMP_MSG_ERROR && h->len - r->min_len > DPDKMP_MAX_ERRMSG)
 		return -EMSGSIZE;
@@ -296,6 +298,34 @@ int dpdkmp_windows_decode(const void *payload, size_t len, const struct dpdkmp_w
 			return -EBADMSG;
 	*hdr = h;
 	*win = w;
+	return 0;
+}
+
+int dpdkmp_segments_decode(const void *payload, size_t len, uint32_t nfds,
+			   const struct dpdkmp_segments **hdr, const struct dpdkmp_seg **segs)
+{
+	const struct dpdkmp_segments *h = payload;
+	const struct dpdkmp_seg *s;
+
+	if (len < sizeof(*h) || ((uintptr_t)payload & 7))
+		return -EBADMSG;
+	if (h->nsegs > DPDKMP_MAX_SEGS)
+		return -E2BIG;
+	if (len != sizeof(*h) + (size_t)h->nsegs * sizeof(*s) ||
+	    (h->op != DPDKMP_SEGS_ADD && h->op != DPDKMP_SEGS_DEL) ||
+	    (h->op == DPDKMP_SEGS_ADD) != (nfds > 0) || nfds > DPDKMP_MAX_FDS)
+		return -EBADMSG;
+	s = (const struct dpdkmp_seg *)(h + 1);
+	for (uint32_t i = 0; i < h->nsegs; i++) {
+		if (!s[i].len || (s[i].addr & 4095) || (s[i].len & 4095) ||
+		    s[i].addr + s[i].len <= s[i].addr)
+			return -EBADMSG;
+		if (h->op == DPDKMP_SEGS_ADD && (s[i].fd >= nfds || (s[i].offset & 4095) ||
+						 s[i].offset + s[i].len <= s[i].offset))
+			return -EBADMSG;
+	}
+	*hdr = h;
+	*segs = s;
 	return 0;
 }
 

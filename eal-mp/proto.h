@@ -39,7 +39,10 @@
 #define DPDKMP_MSG_RELAY_HANGUP 13 /* broker -> zygote: relay; the launcher went away */
 #define DPDKMP_MSG_RELAY_STATUS 14 /* broker -> zygote: relay */
 #define DPDKMP_MSG_RELAY_REPLY  15 /* zygote -> broker: relay (type: client message) + its payload */
-#define DPDKMP_MSG_MAX          15
+/* primary -> zygote (the private socketpair, kept after HELLO_ACK): dpdkmp_segments + segs;
+ * ADD carries 1 to DPDKMP_MAX_FDS fds (the segments' files), DEL none. */
+#define DPDKMP_MSG_SEGMENTS     16
+#define DPDKMP_MSG_MAX          16
 
 struct dpdkmp_hdr {
 	uint32_t magic;
@@ -121,6 +124,28 @@ struct dpdkmp_window {
 	char name[64];          /* NUL-padded file name (RUNFILE) or memseg list name */
 };
 _Static_assert(sizeof(struct dpdkmp_window) == 88, "window size");
+
+/* The primary's hugepage segments, for the zygote to map at the same addresses (docs/
+ * FAST-ATTACH.md): ADD after the primary's init and on each memory allocation event, DEL on
+ * each free event. */
+#define DPDKMP_SEGS_ADD 1u
+#define DPDKMP_SEGS_DEL 2u
+#define DPDKMP_MAX_SEGS 1024u
+struct dpdkmp_segments {
+	uint32_t op;            /* DPDKMP_SEGS_* */
+	uint32_t nsegs;
+};
+_Static_assert(sizeof(struct dpdkmp_segments) == 8, "segments size");
+
+struct dpdkmp_seg {
+	uint64_t addr;          /* page aligned, inside a memseg window */
+	uint64_t len;           /* one hugepage (ADD); any page multiple (DEL) */
+	uint64_t offset;        /* in the file (ADD) */
+	uint64_t iova;          /* the primary's memseg IOVA (ADD) */
+	uint32_t fd;            /* index of the message's fd holding the page (ADD) */
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct dpdkmp_seg) == 40, "seg size");
 
 #define DPDKMP_PRIMARY_IOVA_PA 1u /* the primary uses IOVA as physical addresses */
 /* Followed by nwindows dpdkmp_window. */
@@ -227,6 +252,11 @@ int dpdkmp_error_decode(const void *payload, size_t len, int *err, const char **
  * canonical SPAWN payload (decoded into out, allocated). 0 or -EBADMSG / -E2BIG / -ENOMEM. */
 int dpdkmp_relay_spawn_decode(const void *payload, size_t len, uint32_t *conn,
 			      struct dpdkmp_relay_spawn *rs, struct dpdkmp_spawn_req *out);
+
+/* Decodes a SEGMENTS payload: op, counts against len, each seg page-aligned, not wrapping,
+ * an ADD's fd index below nfds. 0 or -EBADMSG / -E2BIG. */
+int dpdkmp_segments_decode(const void *payload, size_t len, uint32_t nfds,
+			   const struct dpdkmp_segments **hdr, const struct dpdkmp_seg **segs);
 
 const char *dpdkmp_msg_name(uint16_t type);
 

@@ -220,13 +220,19 @@ void dpdkmp_shortcuts_prepare(const char *plugin_dir)
 	}
 }
 
-void dpdkmp_shortcuts_begin(void)
+int dpdkmp_shortcuts_disabled(void)
 {
 	const char *off = getenv("DPDKMP_NO_SHORTCUTS");
+
+	return off && *off && strcmp(off, "0");
+}
+
+void dpdkmp_shortcuts_begin(void)
+{
 	char cpu[sizeof(sc.cpu_online)], node[sizeof(sc.node_online)];
 	struct stat st;
 
-	if (off && *off && strcmp(off, "0"))
+	if (dpdkmp_shortcuts_disabled())
 		return;
 	if (sc.topo_ok) {
 		sc.topo_on = read_small(CPU_DIR "/online", cpu, sizeof(cpu)) == 0 &&

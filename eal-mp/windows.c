@@ -120,10 +120,13 @@ int dpdkmp_windows_reserve(const struct dpdkmp_winset *ws, char *err, size_t err
 	return 0;
 }
 
+/* A memseg window holding mirrored segments stays reserved: EAL's own reservation request
+ * for it is answered in place (segments.c). */
 void dpdkmp_windows_release(const struct dpdkmp_winset *ws)
 {
 	for (uint32_t i = 0; i < ws->n; i++)
-		munmap((void *)(uintptr_t)ws->w[i].addr, ws->w[i].len);
+		if (!dpdkmp_segments_held(i))
+			munmap((void *)(uintptr_t)ws->w[i].addr, ws->w[i].len);
 }
 
 struct verify_ctx {

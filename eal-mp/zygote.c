@@ -63,6 +63,8 @@ static struct {
 	int signal_fd;
 	int listen_fd;
 	int channel_fd;         /* to the current broker */
+	int memory_fd;          /* from the primary: SEGMENTS (segments.c) */
+	uint64_t guard_from[DPDKMP_MAX_WINDOWS];        /* see guard_register() */
 	int broker_pidfd;
 	pid_t broker_pid;
 	unsigned int generation;
@@ -406,6 +408,37 @@ static void broker_exited(void)
 	broker_start();
 }
 
+/* ---- the primary's memory -------------------------------------------------------- */
+
+static void guard_register(void);
+
+/* SEGMENTS from the primary: map or unmap the mirror (segments.c). The primary is trusted
+ * (it forked us) but its messages are still decoded with bounds. EOF or a bad message ends
+ * the mirror: children then map every page themselves, as without it. */
+static void memory_readable(void)
+{
+	const struct dpdkmp_segments *h;
+	const struct dpdkmp_seg *s;
+	int ret = dpdkmp_recv(z.memory_fd, &z.msg);
+
+	if (ret == 0 && z.msg.hdr.type == DPDKMP_MSG_SEGMENTS &&
+	    (ret = dpdkmp_segments_decode(z.msg.payload, z.msg.hdr.len, z.msg.nfds, &h, &s)) == 0) {
+		dpdkmp_segments_apply(h, s, z.msg.fds, z.msg.nfds);
+		dpdkmp_msg_close_fds(&z.msg);
+		if (h->op == DPDKMP_SEGS_ADD)
+			guard_register();
+		return;
+	}
+	if (ret == 0)
+		dpdkmp_msg_close_fds(&z.msg);
+	if (ret != -ECONNRESET)
+		DPDKMP_WARN("bad memory message from the primary (%s); hugepage mirror stopped",
+			    ret ? strerror(-ret) : dpdkmp_msg_name(z.msg.hdr.type));
+	dpdkmp_segments_drop_all();
+	close(z.memory_fd);
+	z.memory_fd = -1;
+}
+
 /* ---- setup ------------------------------------------------------------------------- */
 
 static void receive_windows(int sock)
@@ -429,26 +462,49 @@ static void receive_windows(int sock)
 	memcpy(z.ws.w, w, h->nwindows * sizeof(*w));
 }
 
-/* The zygote holds the windows reserved (PROT_NONE) for all its children, who inherit the
- * reservations and give them to EAL at their real init; then it describes itself to the BPF
- * guard, if loaded (a marker prctl: EINVAL either way). */
-static void reserve_and_register(void)
+/* Tells the BPF guard, if loaded, which ranges a loading child must leave alone (a marker
+ * prctl: EINVAL either way). A memseg window is described from the end of the hugepage
+ * segments the zygote mirrors in it (segments.c): the guard's lock-time check expects one
+ * PROT_NONE reservation per range. That start only moves up (z.guard_from), so that a child
+ * forked before the primary freed memory never looks wrong. */
+static void guard_register(void)
 {
 	struct dpdkmp_guard_reg reg;
-	char err[512];
 	const char *slash = strrchr(z.ws.runtime_dir, '/');
 
-	if (dpdkmp_windows_reserve(&z.ws, err, sizeof(err)) < 0)
-		DPDKMP_ERR("%s; secondaries may fail to attach", err);
 	memset(&reg, 0, sizeof(reg));
 	reg.version = DPDKMP_GUARD_VERSION;
-	snprintf(reg.prefix, sizeof(reg.prefix), "%s", slash ? slash + 1 : z.ws.runtime_dir);
+	snprintf(reg.prefix, sizeof(reg.prefix), "%.*s", (int)sizeof(reg.prefix) - 1,
+		 slash ? slash + 1 : z.ws.runtime_dir);
 	for (uint32_t i = 0; i < z.ws.n && reg.nwindows < DPDKMP_GUARD_MAX_WINDOWS; i++) {
-		reg.w[reg.nwindows].base = z.ws.w[i].addr;
-		reg.w[reg.nwindows].len = z.ws.w[i].len;
+		const struct dpdkmp_window *w = &z.ws.w[i];
+		uint64_t from = w->addr;
+
+		if (w->kind == DPDKMP_WIN_MEMSEG) {
+			from = dpdkmp_segments_end_in(w->addr, w->len);
+			if (i < DPDKMP_MAX_WINDOWS && from < z.guard_from[i])
+				from = z.guard_from[i];
+			if (i < DPDKMP_MAX_WINDOWS)
+				z.guard_from[i] = from;
+			if (from >= w->addr + w->len)
+				continue;       /* all mirrored */
+		}
+		reg.w[reg.nwindows].base = from;
+		reg.w[reg.nwindows].len = w->addr + w->len - from;
 		reg.nwindows++;
 	}
 	prctl(DPDKMP_GUARD_PRCTL, DPDKMP_GUARD_CMD_REGISTER, (unsigned long)&reg, sizeof(reg), 0);
+}
+
+/* The zygote holds the windows reserved (PROT_NONE) for all its children, who inherit the
+ * reservations and give them to EAL at their real init. */
+static void reserve_and_register(void)
+{
+	char err[512];
+
+	if (dpdkmp_windows_reserve(&z.ws, err, sizeof(err)) < 0)
+		DPDKMP_ERR("%s; secondaries may fail to attach", err);
+	guard_register();
 }
 
 static void listen_socket(void)
@@ -589,6 +645,7 @@ static void broker_start(void)
 		if (hi > lo + 1)
 			syscall(SYS_close_range, lo + 1, hi - 1, 0u);
 		syscall(SYS_close_range, hi + 1, ~0u, 0u);
+		dpdkmp_segments_unmap_all();
 		dpdkmp_broker_main(&a);
 	}
 	close(sp[1]);
@@ -605,9 +662,9 @@ static void broker_start(void)
 
 void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp_policy *policy)
 {
-	enum { P_PRIMARY = -1, P_SIGNAL = -2, P_CHANNEL = -3, P_BROKER = -4 };
-	static struct pollfd pfd[4 + DPDKMP_MAX_CHILDREN];
-	static int pidx[4 + DPDKMP_MAX_CHILDREN];
+	enum { P_PRIMARY = -1, P_SIGNAL = -2, P_CHANNEL = -3, P_BROKER = -4, P_MEMORY = -5 };
+	static struct pollfd pfd[5 + DPDKMP_MAX_CHILDREN];
+	static int pidx[5 + DPDKMP_MAX_CHILDREN];
 	ssize_t l;
 
 	dpdkmp_log_set_role(DPDKMP_ROLE_ZYGOTE);
@@ -615,7 +672,7 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp
 	z.primary_pid = primary_pid;
 	z.policy = *policy;
 	z.fault = getenv("DPDKMP_TEST_BROKER_FAULT");
-	z.listen_fd = z.channel_fd = z.broker_pidfd = -1;
+	z.listen_fd = z.channel_fd = z.broker_pidfd = z.memory_fd = -1;
 	sanitize_process(primary_sock);
 	z.signal_fd = shutdown_signals();
 	if (z.signal_fd < 0)
@@ -631,6 +688,7 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp
 
 	receive_windows(primary_sock);
 	reserve_and_register();
+	dpdkmp_segments_init(&z.ws);
 	dpdkmp_shortcuts_prepare(dpdkmp_plugin_dir());
 	listen_socket();
 	apply_sandbox();
@@ -644,7 +702,7 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp
 
 		dpdkmp_send(primary_sock, DPDKMP_MSG_HELLO_ACK, &a, sizeof(a), NULL, 0);
 	}
-	close(primary_sock);
+	z.memory_fd = primary_sock;     /* SEGMENTS from now on (segments.c) */
 	DPDKMP_INFO("serving %s for primary pid %d (%u windows)", z.sock_path, (int)primary_pid, z.ws.n);
 
 	for (;;) {
@@ -662,6 +720,10 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp
 		if (z.channel_fd >= 0) {
 			pfd[n] = (struct pollfd){ .fd = z.channel_fd, .events = POLLIN };
 			pidx[n++] = P_CHANNEL;
+		}
+		if (z.memory_fd >= 0) {
+			pfd[n] = (struct pollfd){ .fd = z.memory_fd, .events = POLLIN };
+			pidx[n++] = P_MEMORY;
 		}
 		if (z.broker_pidfd >= 0) {
 			pfd[n] = (struct pollfd){ .fd = z.broker_pidfd, .events = POLLIN };
@@ -697,6 +759,7 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp
 				break;
 			case P_SIGNAL: on_stop_signal(); break;
 			case P_CHANNEL: if (z.channel_fd >= 0) channel_readable(); break;
+			case P_MEMORY: memory_readable(); break;
 			case P_BROKER: broker_exited(); break;
 			default: child_exited(pidx[i]); break;
 			}

@@ -210,6 +210,29 @@ static int fuzz_relay_spawn(const uint8_t *payload, size_t len)
 	return 0;
 }
 
+/* The zygote's parser of the primary's memory events. */
+static int fuzz_segments(const uint8_t *payload, size_t len, uint32_t nfds)
+{
+	const struct dpdkmp_segments *h = (const void *)1;
+	const struct dpdkmp_seg *s = (const void *)1;
+	int ret = dpdkmp_segments_decode(payload, len, nfds, &h, &s);
+
+	if (ret < 0) {
+		CHECK(ret == -EBADMSG || ret == -E2BIG);
+		CHECK(h == (const void *)1 && s == (const void *)1);
+		return ret;
+	}
+	CHECK(h->nsegs <= DPDKMP_MAX_SEGS && (h->op == DPDKMP_SEGS_ADD || h->op == DPDKMP_SEGS_DEL));
+	CHECK(nfds <= DPDKMP_MAX_FDS && (h->op == DPDKMP_SEGS_ADD) == (nfds > 0));
+	for (uint32_t i = 0; i < h->nsegs; i++) {
+		touch(&s[i], sizeof(s[i]));
+		CHECK(s[i].len && !(s[i].addr & 4095) && s[i].addr + s[i].len > s[i].addr);
+		CHECK(h->op == DPDKMP_SEGS_DEL || s[i].fd < nfds);
+	}
+	CHECK((const uint8_t *)(s + h->nsegs) == payload + len);
+	return 0;
+}
+
 static int valid_as(uint16_t type, size_t len, uint32_t nfds)
 {
 	struct dpdkmp_hdr h = {
@@ -255,6 +278,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(valid_as(DPDKMP_MSG_ERROR, len, 0));
 	if (fuzz_relay_spawn(payload, len) == 0)
 		CHECK(valid_as(DPDKMP_MSG_RELAY_SPAWN, len, DPDKMP_SPAWN_FDS));
+	if (fuzz_segments(payload, len, data[0] & 7) == 0)
+		CHECK(valid_as(DPDKMP_MSG_SEGMENTS, len, data[0] & 7));
 	free(payload);
 	return 0;
 }

@@ -201,6 +201,23 @@ static void seeds_windows(void)
 	w[2].len = 0x2000;
 	memcpy(u.b + sizeof(wh), w, sizeof(w));
 	seed("windows-wrap", 0, NULL, DPDKMP_MSG_WINDOWS, u.b, len);
+	{
+		/* The primary's memory events: an ADD of three pages from two files, a DEL. */
+		struct dpdkmp_segments sh = { .op = DPDKMP_SEGS_ADD, .nsegs = 3 };
+		struct dpdkmp_seg sg[3] = {
+			{ .addr = 0x100200000ull, .len = 0x200000, .iova = 0x2e00000, .fd = 0 },
+			{ .addr = 0x100400000ull, .len = 0x200000, .iova = 0x2c00000, .fd = 1 },
+			{ .addr = 0x100600000ull, .len = 0x200000, .offset = 0x200000, .fd = 1 },
+		};
+
+		memcpy(u.b, &sh, sizeof(sh));
+		memcpy(u.b + sizeof(sh), sg, sizeof(sg));
+		seed("segments-add", 2, NULL, DPDKMP_MSG_SEGMENTS, u.b, sizeof(sh) + sizeof(sg));
+		sh.op = DPDKMP_SEGS_DEL;
+		sh.nsegs = 1;
+		memcpy(u.b, &sh, sizeof(sh));
+		seed("segments-del", 0, NULL, DPDKMP_MSG_SEGMENTS, u.b, sizeof(sh) + sizeof(sg[0]));
+	}
 
 	p = u.b;
 	memcpy(p, &sh, sizeof(sh));
@@ -264,8 +281,6 @@ static void seeds_relay(void)
 	seed("relay-reply-error", 0, NULL, DPDKMP_MSG_RELAY_REPLY, u.b,
 	     sizeof(r) + sizeof(e) + 6);
 }
-#else
-static void seeds_relay(void) {}
 
 int main(int argc, char **argv)
 {

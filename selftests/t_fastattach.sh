@@ -102,6 +102,106 @@ for how in query maps; do
 done
 stop_primary "$P"
 
+# ---- The hugepage mirror (eal-mp/segments.c): the zygote maps the primary's segments, a
+# child's EAL finds them. Exact: the same mappings, with the same flags, as a classic
+# secondary's; the mirror follows the primary's allocations and frees; a mirror that does not
+# match the files is not used.
+populates() { # PREFIX [ENV=VALUE...]: EAL segment mmap calls (MAP_POPULATE) of one dpdkmp attach
+	local p=$1 z st
+	shift
+	z=$(zygote_pid "$p")
+	strace -f -e trace=mmap -p "$z" -o "$TMPD/pop.strace" 2>/dev/null &
+	st=$!
+	sleep 1
+	env "$@" timeout -k 5 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$p" \
+		-- exit 0 > /dev/null 2> "$TMPD/pop.err" || echo "attach failed: $(cat "$TMPD/pop.err")" >&2
+	sleep 0.3
+	kill -TERM "$st"
+	wait "$st"
+	grep -c MAP_POPULATE "$TMPD/pop.strace"
+}
+hugemaps() { grep -F "/${1}map_" "/proc/$2/maps" | awk '{ print $1, $2, $3, $6 }' | sort; }
+# every mapping below 1 TiB (DPDK's windows): range, perms, path and smaps VmFlags
+winflags() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { split($1, a, "-"); r = $1 " " $2 " " $6; keep = length(a[1]) <= 10 }
+	     /^VmFlags/ { if (keep) print r, $0 }' "/proc/$1/smaps"
+}
+secondary_pid() { sed -n 's/^READY pid=//p' "$(proc_log "$1")"; }
+
+P=$(dpmp_prefix fast_mirror)
+start_primary "$P" env DPDKMP_LOG=info "$DPDKMP" primary -- "$PROGS/hash_primary" -l 0 --no-pci \
+	--file-prefix "$P" -m 64 -- --mem-grow 64
+wait_primary "$P" '^PRIMARY READY' && wait_socket "$P" || bail_out "no primary"
+PAGES=$(hugemaps "$P" "$(primary_pid "$P")" | wc -l)
+if command -v strace > /dev/null; then
+	ON=$(populates "$P")
+	OFF=$(populates "$P" DPDKMP_NO_SHORTCUTS=1)
+	STALE=$(populates "$P" DPDKMP_TEST_STALE_SEGMENTS=1)
+	[ "$ON" -eq 0 ] && [ "$OFF" -ge "$PAGES" ] && [ "$STALE" -ge "$PAGES" ]
+	result $? "mirror: EAL maps $ON of $PAGES hugepages itself ($OFF without shortcuts, $STALE with a stale mirror)"
+else
+	skip "mirror: EAL maps no hugepage itself" "strace is not installed"
+fi
+for how in mirror stale; do
+	env=(); [ $how = stale ] && env=(DPDKMP_TEST_STALE_SEGMENTS=1)
+	start_proc "$how.dp" 60 env "${env[@]}" "$DPDKMP" run -- "$PROBE" -l 1 --no-pci \
+		--file-prefix "$P" -- wait
+	start_proc "$how.cl" 60 "$PROBE" -l 1 --no-pci --file-prefix "$P" --proc-type=secondary -- wait
+	if wait_log "$how.dp" '^READY' 30 && wait_log "$how.cl" '^READY' 30; then
+		winflags "$(secondary_pid "$how.dp")" > "$TMPD/w.dp"
+		winflags "$(secondary_pid "$how.cl")" > "$TMPD/w.cl"
+		winflags "$(primary_pid "$P")" > "$TMPD/w.pri"
+		[ -s "$TMPD/w.dp" ] && cmp -s "$TMPD/w.dp" "$TMPD/w.cl" && cmp -s "$TMPD/w.dp" "$TMPD/w.pri"
+		result $? "$how: every mapping in the windows ($(wc -l < "$TMPD/w.dp")) has the range, file and smaps flags of a classic secondary's and the primary's" \
+			"$(diff "$TMPD/w.dp" "$TMPD/w.cl" | head -5)" "$(diff "$TMPD/w.dp" "$TMPD/w.pri" | head -5)"
+	else
+		not_ok "$how: secondaries ready" "$(cat "$(proc_log "$how.dp")" "$(proc_log "$how.cl")")"
+	fi
+	stop_proc "$how.dp"
+	stop_proc "$how.cl"
+done
+
+# The primary grows: the mirror follows (nothing for EAL to map), the mappings are the primary's.
+send_primary "$P" grow
+if wait_log "$P.primary" '^GROW ok' 30; then
+	GROWN=$(hugemaps "$P" "$(primary_pid "$P")" | wc -l)
+	if command -v strace > /dev/null; then
+		N=$(populates "$P")
+		[ "$N" -eq 0 ] && [ "$GROWN" -gt "$PAGES" ]
+		result $? "grown from $PAGES to $GROWN hugepages: EAL maps $N itself (the mirror followed)"
+	fi
+	start_proc grown 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- wait
+	if wait_log grown '^READY' 30; then
+		hugemaps "$P" "$(secondary_pid grown)" > "$TMPD/h.dp"
+		hugemaps "$P" "$(primary_pid "$P")" > "$TMPD/h.pri"
+		[ "$(wc -l < "$TMPD/h.dp")" -eq "$GROWN" ] && cmp -s "$TMPD/h.dp" "$TMPD/h.pri"
+		result $? "grown: a new secondary maps the primary's $GROWN hugepages at its addresses" \
+			"$(diff "$TMPD/h.dp" "$TMPD/h.pri" | head -5)"
+	else
+		not_ok "grown: secondary ready" "$(cat "$(proc_log grown)")"
+	fi
+	stop_proc grown
+	# The primary frees them again: the zygote lets go, the primary unlinks the files.
+	send_primary "$P" shrink
+	wait_log "$P.primary" '^SHRINK ok' 30
+	Z=$(zygote_pid "$P")
+	for _ in $(seq 50); do
+		[ "$(hugemaps "$P" "$Z" | wc -l)" -eq "$PAGES" ] &&
+			[ "$(find "$DPMP_HUGEDIR" -maxdepth 1 -name "${P}map_*" | wc -l)" -eq "$PAGES" ] && break
+		sleep 0.1
+	done
+	ZN=$(hugemaps "$P" "$Z" | wc -l)
+	FILES=$(find "$DPMP_HUGEDIR" -maxdepth 1 -name "${P}map_*" | wc -l)
+	[ "$ZN" -eq "$PAGES" ] && [ "$FILES" -eq "$PAGES" ]
+	result $? "shrunk: the zygote maps $ZN hugepages, $FILES files remain (of $PAGES before growing)"
+	run_timeout 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- exit 0 \
+		> /dev/null 2> "$TMPD/shrunk.err"
+	result $? "shrunk: a secondary attaches" "$(cat "$TMPD/shrunk.err")"
+else
+	not_ok "the primary grows" "$(primary_output "$P" | tail -5)"
+fi
+stop_primary "$P"
+
 # A snapshot that no longer matches the system: noticed, said, and EAL probes for real.
 P=$(dpmp_prefix fast_stale)
 start_fs "$P" DPDKMP_TEST_STALE_SNAPSHOT=1 || bail_out "no primary"

@@ -45,6 +45,7 @@ static const struct {
 	{ DPDKMP_MSG_RELAY_HANGUP, "RELAY_HANGUP", 8,  1, 0 },
 	{ DPDKMP_MSG_RELAY_STATUS, "RELAY_STATUS", 8,  1, 0 },
 	{ DPDKMP_MSG_RELAY_REPLY,  "RELAY_REPLY",  8,  0, 0 },
+	{ DPDKMP_MSG_SEGMENTS,     "SEGMENTS",     8,  0, 0 },  /* 0 to 4 fds */
 };
 #define NWIRE (sizeof(wire) / sizeof(wire[0]))
 
@@ -306,8 +307,13 @@ TEST(hdr_fd_counts)
 	/* SPAWN takes exactly 4. */
 	for (uint32_t n = 0; n <= 8; n++)
 		ASSERT_EQ(hdr_check(DPDKMP_MSG_SPAWN, 64, n), n == 4 ? 0 : -EBADMSG);
-	/* Every type takes exactly its own count: 4 for the spawns, none elsewhere. */
+	/* SEGMENTS takes 0 to 4 (an ADD's files), never more. */
+	for (uint32_t n = 0; n <= 8; n++)
+		ASSERT_EQ(hdr_check(DPDKMP_MSG_SEGMENTS, 48, n), n <= 4 ? 0 : -EBADMSG);
+	/* Every other type takes exactly its own count: 4 for the spawns, none elsewhere. */
 	for (size_t i = 0; i < NWIRE; i++) {
+		if (wire[i].type == DPDKMP_MSG_SEGMENTS)
+			continue;
 		ASSERT_EQ(hdr_check(wire[i].type, wire[i].len, 1), -EBADMSG);
 		ASSERT_EQ(hdr_check(wire[i].type, wire[i].len, wire[i].nfds ? 0 : 4), -EBADMSG);
 	}
@@ -791,6 +797,137 @@ TEST(windows_decode_misaligned)
 	ASSERT_TRUE(q != NULL);
 	memcpy(q + 4, p, len);
 	expect_windows_fails(q + 4, len, -EBADMSG);
+	free(q);
+	free(p);
+}
+
+/* A SEGMENTS payload of n segments (2 MiB pages from 0x100200000, fd index i % nfds). */
+static uint8_t *make_segments(uint32_t op, uint32_t n, uint32_t nfds, size_t *len)
+{
+	struct dpdkmp_segments *h;
+	struct dpdkmp_seg *s;
+	uint8_t *p;
+
+	*len = sizeof(*h) + n * sizeof(*s);
+	p = calloc(1, *len);
+	if (!p)
+		abort();
+	h = (struct dpdkmp_segments *)p;
+	h->op = op;
+	h->nsegs = n;
+	s = (struct dpdkmp_seg *)(h + 1);
+	for (uint32_t i = 0; i < n; i++)
+		s[i] = (struct dpdkmp_seg){ .addr = 0x100200000ull + i * 0x200000ull, .len = 0x200000,
+					    .offset = 0, .iova = 0x4000000ull * i, .fd = nfds ? i % nfds : 0 };
+	return p;
+}
+
+static int segs_decode(const uint8_t *p, size_t len, uint32_t nfds)
+{
+	const struct dpdkmp_segments *h = (const void *)1;
+	const struct dpdkmp_seg *s = (const void *)1;
+	int ret = dpdkmp_segments_decode(p, len, nfds, &h, &s);
+
+	/* out-parameters only on success */
+	if (ret < 0 && ((uintptr_t)h != 1 || (uintptr_t)s != 1))
+		return -999;
+	return ret;
+}
+
+TEST(segments_decode_good)
+{
+	const struct dpdkmp_segments *h = NULL;
+	const struct dpdkmp_seg *s = NULL;
+	size_t len;
+	uint8_t *p = make_segments(DPDKMP_SEGS_ADD, 3, 2, &len);
+
+	ASSERT_EQ(sizeof(struct dpdkmp_segments), 8);
+	ASSERT_EQ(sizeof(struct dpdkmp_seg), 40);
+	ASSERT_EQ(dpdkmp_segments_decode(p, len, 2, &h, &s), 0);
+	ASSERT_EQ((uintptr_t)h, (uintptr_t)p);
+	ASSERT_EQ((uintptr_t)s, (uintptr_t)(p + 8));
+	ASSERT_EQ(s[2].addr, 0x100600000ull);
+	ASSERT_EQ(s[2].fd, 0);
+	free(p);
+	p = make_segments(DPDKMP_SEGS_DEL, 1, 0, &len);
+	ASSERT_EQ(segs_decode(p, len, 0), 0);
+	free(p);
+	p = make_segments(DPDKMP_SEGS_ADD, DPDKMP_MAX_SEGS, 4, &len);
+	ASSERT_EQ(segs_decode(p, len, 4), 0);
+	free(p);
+	p = make_segments(DPDKMP_SEGS_DEL, 0, 0, &len);
+	ASSERT_EQ(segs_decode(p, len, 0), 0);
+	free(p);
+}
+
+TEST(segments_decode_wrong_counts)
+{
+	size_t len;
+	uint8_t *p = make_segments(DPDKMP_SEGS_ADD, 2, 1, &len);
+	struct dpdkmp_segments *h = (struct dpdkmp_segments *)p;
+
+	h->nsegs = 3;
+	ASSERT_EQ(segs_decode(p, len, 1), -EBADMSG);
+	h->nsegs = 1;
+	ASSERT_EQ(segs_decode(p, len, 1), -EBADMSG);
+	h->nsegs = DPDKMP_MAX_SEGS + 1;
+	ASSERT_EQ(segs_decode(p, len, 1), -E2BIG);
+	h->nsegs = UINT32_MAX;
+	ASSERT_EQ(segs_decode(p, len, 1), -E2BIG);
+	h->nsegs = 2;
+	ASSERT_EQ(segs_decode(p, len - 1, 1), -EBADMSG);
+	ASSERT_EQ(segs_decode(p, 7, 1), -EBADMSG);
+	ASSERT_EQ(segs_decode(p, len, 0), -EBADMSG);     /* ADD without its files */
+	ASSERT_EQ(segs_decode(p, len, 5), -EBADMSG);
+	h->op = DPDKMP_SEGS_DEL;
+	ASSERT_EQ(segs_decode(p, len, 1), -EBADMSG);     /* DEL with files */
+	ASSERT_EQ(segs_decode(p, len, 0), 0);
+	h->op = 0;
+	ASSERT_EQ(segs_decode(p, len, 0), -EBADMSG);
+	h->op = 3;
+	ASSERT_EQ(segs_decode(p, len, 1), -EBADMSG);
+	free(p);
+}
+
+TEST(segments_decode_bad_fields)
+{
+	size_t len;
+	uint8_t *p = make_segments(DPDKMP_SEGS_ADD, 2, 2, &len);
+	struct dpdkmp_seg *s = (struct dpdkmp_seg *)(p + 8), saved = s[1];
+
+	s[1].fd = 2;                                    /* index of an fd not sent */
+	ASSERT_EQ(segs_decode(p, len, 2), -EBADMSG);
+	s[1] = saved;
+	s[1].len = 0;
+	ASSERT_EQ(segs_decode(p, len, 2), -EBADMSG);
+	s[1] = saved;
+	s[1].addr += 1;
+	ASSERT_EQ(segs_decode(p, len, 2), -EBADMSG);
+	s[1] = saved;
+	s[1].len = 4095;
+	ASSERT_EQ(segs_decode(p, len, 2), -EBADMSG);
+	s[1] = saved;
+	s[1].offset = 12;
+	ASSERT_EQ(segs_decode(p, len, 2), -EBADMSG);
+	s[1] = saved;
+	s[1].addr = 0xffffffffffe00000ull;              /* addr + len wraps */
+	ASSERT_EQ(segs_decode(p, len, 2), -EBADMSG);
+	s[1] = saved;
+	s[1].offset = 0xffffffffffe00000ull;            /* offset + len wraps */
+	ASSERT_EQ(segs_decode(p, len, 2), -EBADMSG);
+	s[1] = saved;
+	ASSERT_EQ(segs_decode(p, len, 2), 0);
+	free(p);
+}
+
+TEST(segments_decode_misaligned)
+{
+	size_t len;
+	uint8_t *p = make_segments(DPDKMP_SEGS_ADD, 1, 1, &len), *q = malloc(len + 8);
+
+	ASSERT_TRUE(q != NULL);
+	memcpy(q + 4, p, len);
+	ASSERT_EQ(segs_decode(q + 4, len, 1), -EBADMSG);
 	free(q);
 	free(p);
 }

@@ -3,7 +3,8 @@
  * which a classic secondary of another binary never has and a dpdkmp secondary always has.
  *
  * usage: hash_primary EAL_ARGS [-- --mem-grow MIB]
- * stdin: "grow" allocates MIB MiB with rte_malloc (needs --mem-grow); "quit" or EOF ends.
+ * stdin: "grow" allocates MIB MiB with rte_malloc (needs --mem-grow); "shrink" frees the last
+ * of those allocations (EAL gives the pages back); "quit" or EOF ends.
  * Started as a secondary (--proc-type=secondary), it acts as hash_secondary does, including
  * HASH_SECONDARY_WAIT: that is the same-binary case, where dpdkmp calls main directly. */
 #include <errno.h>
@@ -88,8 +89,22 @@ static struct rte_hash *create_table(void)
 	return h;
 }
 
-/* Allocations are kept until exit: the point is to make the primary map new hugepages that
- * running secondaries must then map at the same addresses. */
+/* Allocations are kept until "shrink" or exit: the point is to make the primary map new
+ * hugepages that running secondaries must then map at the same addresses, and free them. */
+#define GROW_KEEP 64
+static void *grown[GROW_KEEP];
+static unsigned int ngrown;
+
+static void shrink(void)
+{
+	if (!ngrown) {
+		printf("SHRINK nothing grown\n");
+		return;
+	}
+	rte_free(grown[--ngrown]);
+	printf("SHRINK ok addr=%p\n", grown[ngrown]);
+}
+
 static void grow(unsigned int mib)
 {
 	size_t len = (size_t)mib << 20;
@@ -105,6 +120,8 @@ static void grow(unsigned int mib)
 		return;
 	}
 	memset(p, 0x5a, len);
+	if (ngrown < GROW_KEEP)
+		grown[ngrown++] = p;
 	printf("GROW ok mib=%u addr=%p\n", mib, p);
 }
 
@@ -156,6 +173,8 @@ int main(int argc, char **argv)
 			break;
 		if (strcmp(line, "grow") == 0)
 			grow(grow_mib);
+		else if (strcmp(line, "shrink") == 0)
+			shrink();
 		fflush(stdout);
 	}
 	rte_hash_free(h);
