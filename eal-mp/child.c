@@ -23,6 +23,7 @@
 #include <linux/types.h>
 
 #include "../bpf/guard.h"
+#include "fdpass.h"
 #include "internal.h"
 #include "log.h"
 #include "rundir.h"
@@ -219,6 +220,42 @@ void dpdkmp_child_main(struct dpdkmp_child_args *a)
 	phase(PH_LOADED);
 	code = main_fn((int)r->argc, r->argv, environ);
 	exit(code);
+}
+
+/* A pool child (zygote.c): forked before any request, it waits on its socket for one relayed
+ * SPAWN (the broker's record, forwarded by the zygote with its 4 fds) and then becomes that
+ * secondary exactly as a child forked for it would. EOF: retired, it ends. */
+void dpdkmp_child_pooled(int sock, int run_fd, const struct dpdkmp_winset *ws,
+			 uint32_t primary_flags)
+{
+	static struct dpdkmp_msg m;
+	static struct dpdkmp_spawn_req req;
+	static struct dpdkmp_elf_info elf;
+	struct dpdkmp_relay_spawn rs;
+	struct dpdkmp_child_args a;
+	uint32_t conn;
+	int ret;
+
+	/* No signal of the zygote's (its signalfd set is blocked) may wait pending for the
+	 * secondary: default dispositions while waiting too. */
+	reset_signals();
+	prctl(PR_SET_NAME, "dpdkmp-pool");
+	do
+		ret = dpdkmp_recv(sock, &m);
+	while (ret == -EINTR);
+	if (ret < 0 || m.hdr.type != DPDKMP_MSG_RELAY_SPAWN ||
+	    dpdkmp_relay_spawn_decode(m.payload, m.hdr.len, &conn, &rs, &req) < 0)
+		_exit(0);
+	close(sock);
+	elf.entry = rs.entry;
+	elf.flags1_off = rs.flags1_off;
+	elf.pie = (uint8_t)(rs.pie != 0);
+	a = (struct dpdkmp_child_args){
+		.req = &req, .exe_fd = m.fds[0], .run_fd = run_fd, .same_binary = rs.same_binary != 0,
+		.elf = &elf, .windows = ws, .stdio = { m.fds[1], m.fds[2], m.fds[3] },
+		.primary_flags = primary_flags,
+	};
+	dpdkmp_child_main(&a);
 }
 
 /* EAL needs to be told it is a secondary; `dpdkmp run prog -l 1` should just work, so

@@ -87,6 +87,8 @@ struct dpdkmp_child_args {
 extern int dpdkmp_in_child;
 void dpdkmp_child_main(struct dpdkmp_child_args *a) __attribute__((noreturn));
 int dpdkmp_child_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv);
+void dpdkmp_child_pooled(int sock, int run_fd, const struct dpdkmp_winset *ws,
+			 uint32_t primary_flags) __attribute__((noreturn));
 
 /* primary.c: EAL's rule for a plugin directory entry (eal_plugindir_init) */
 int dpdkmp_plugin_name_ok(const char *name);

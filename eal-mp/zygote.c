@@ -42,6 +42,9 @@
 #define TERM_GRACE_MS     3000  /* SIGTERM, then SIGKILL after this */
 #define BROKER_RESTARTS   5     /* at most this many broker restarts ... */
 #define BROKER_WINDOW_MS  60000 /* ... within this time */
+#define POOL_MAX          8     /* pre-forked children, at most (DPDKMP_POOL) */
+#define POOL_DEFAULT      2
+#define POOL_QUIET_MS     20    /* no refill fork within this time of a spawn or memory event */
 #define CAP_SYS_ADMIN_BIT (1ull << 21)
 #define CAP_SYS_RAWIO_BIT (1ull << 17)
 
@@ -54,6 +57,14 @@ struct child {
 	uint32_t reason;
 	uint64_t kill_at_ms;    /* SIGKILL deadline after a SIGTERM, 0 if none */
 	struct dpdkmp_child_info info;
+};
+
+/* A pre-forked child waiting for a request (docs/FAST-ATTACH.md, after Android's USAP pool). */
+struct pooled {
+	pid_t pid;              /* 0: free slot */
+	int pidfd;
+	int sock;               /* the request goes there; -1: retired (it exits on EOF) */
+	int run_fd;             /* read end of its run pipe */
 };
 
 static struct {
@@ -77,6 +88,9 @@ static struct {
 	uint64_t caps;
 	struct dpdkmp_winset ws;
 	struct child children[DPDKMP_MAX_CHILDREN];
+	struct pooled pool[POOL_MAX];
+	int pool_target;
+	uint64_t quiet_until_ms;
 	struct dpdkmp_msg msg;
 	uint8_t out[DPDKMP_MAX_PAYLOAD] __attribute__((aligned(8)));
 	int shutting_down;
@@ -147,6 +161,158 @@ static int live_children(void)
 	return n;
 }
 
+/* ---- the pool of pre-forked children ----------------------------------------------- */
+
+/* DPDKMP_POOL (the primary's environment): how many children wait forked; 0 turns the pool
+ * off. DPDKMP_NO_SHORTCUTS turns it off too. */
+static int pool_size(void)
+{
+	const char *v = getenv("DPDKMP_POOL"), *off = getenv("DPDKMP_NO_SHORTCUTS");
+	char *end;
+	long n;
+
+	if (off && *off && strcmp(off, "0"))
+		return 0;
+	if (!v || !*v)
+		return POOL_DEFAULT;
+	n = strtol(v, &end, 10);
+	if (*end || n < 0 || n > POOL_MAX) {
+		DPDKMP_WARN("DPDKMP_POOL=%s: want 0 to %d; using %d", v, POOL_MAX, POOL_DEFAULT);
+		return POOL_DEFAULT;
+	}
+	return (int)n;
+}
+
+/* Keeps a and b (and 0-2), closes every other fd: a waiting pool child must not hold the
+ * zygote's sockets (a retired sibling would never see EOF, the primary never our close). */
+static void close_all_but(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo > 3)
+		syscall(SYS_close_range, 3u, (unsigned int)lo - 1, 0u);
+	if (hi > lo + 1)
+		syscall(SYS_close_range, (unsigned int)lo + 1, (unsigned int)hi - 1, 0u);
+	syscall(SYS_close_range, (unsigned int)hi + 1, ~0u, 0u);
+}
+
+static struct pooled *pool_free_slot(void)
+{
+	for (int i = 0; i < POOL_MAX; i++)
+		if (!z.pool[i].pid)
+			return &z.pool[i];
+	return NULL;
+}
+
+/* 1 when a child was forked into the pool; 0 when none could be (no free slot: retired ones
+ * not reaped yet; or an error, which turns the pool off). */
+static int pool_fork(void)
+{
+	struct pooled *p = pool_free_slot();
+	int sp[2] = { -1, -1 }, run[2] = { -1, -1 };
+	pid_t pid;
+
+	if (!p)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ||
+	    pipe2(run, O_CLOEXEC | O_NONBLOCK) < 0) {
+		DPDKMP_WARN("cannot make a pool child's channel (%s); the pool is off", strerror(errno));
+		for (int i = 0; i < 2; i++) {
+			if (sp[i] >= 0)
+				close(sp[i]);
+			if (run[i] >= 0)
+				close(run[i]);
+		}
+		z.pool_target = 0;
+		return 0;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close_all_but(sp[1], run[1]);
+		dpdkmp_child_pooled(sp[1], run[1], &z.ws, z.primary_flags);
+	}
+	close(sp[1]);
+	close(run[1]);
+	if (pid < 0) {
+		close(sp[0]);
+		close(run[0]);
+		z.pool_target = 0;      /* do not try again and again */
+		DPDKMP_WARN("cannot fork a pool child (%s); the pool is off", strerror(errno));
+		return 0;
+	}
+	*p = (struct pooled){ .pid = pid, .pidfd = (int)syscall(SYS_pidfd_open, pid, 0),
+			      .sock = sp[0], .run_fd = run[0] };
+	if (p->pidfd < 0)
+		fatal("pidfd_open", errno);
+	fcntl(p->pidfd, F_SETFD, FD_CLOEXEC);
+	return 1;
+}
+
+static int pool_ready(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < POOL_MAX; i++)
+		n += z.pool[i].pid && z.pool[i].sock >= 0;
+	return n;
+}
+
+static void pool_forget(struct pooled *p)
+{
+	if (p->sock >= 0)
+		close(p->sock);
+	if (p->run_fd >= 0)
+		close(p->run_fd);
+	p->sock = p->run_fd = -1;
+}
+
+/* Retired children exit on EOF; they are reaped when their pidfd says so. */
+static void pool_retire_all(void)
+{
+	for (int i = 0; i < POOL_MAX; i++)
+		if (z.pool[i].pid)
+			pool_forget(&z.pool[i]);
+}
+
+static void pool_exited(int i)
+{
+	struct pooled *p = &z.pool[i];
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+		return;
+	if (p->sock >= 0)
+		DPDKMP_WARN("pool child %d ended while waiting (%s %d)", (int)p->pid,
+			    si.si_code == CLD_EXITED ? "status" : "signal", si.si_status);
+	pool_forget(p);
+	close(p->pidfd);
+	*p = (struct pooled){ .pidfd = -1, .sock = -1, .run_fd = -1 };
+}
+
+/* Hands the request in z.msg to a waiting pool child: its pid, pidfd and run pipe, or -1. */
+static pid_t pool_take(const int fds[DPDKMP_SPAWN_FDS], int *pidfd, int *run_fd)
+{
+	for (int i = 0; i < POOL_MAX; i++) {
+		struct pooled *p = &z.pool[i];
+		pid_t pid = p->pid;
+
+		if (!pid || p->sock < 0)
+			continue;
+		if (dpdkmp_send(p->sock, DPDKMP_MSG_RELAY_SPAWN, z.msg.payload, z.msg.hdr.len, fds,
+				DPDKMP_SPAWN_FDS) < 0) {
+			pool_forget(p);         /* gone: reaped through its pidfd */
+			continue;
+		}
+		close(p->sock);
+		*pidfd = p->pidfd;
+		*run_fd = p->run_fd;
+		*p = (struct pooled){ .pidfd = -1, .sock = -1, .run_fd = -1 };
+		return pid;
+	}
+	return -1;
+}
+
 /* ---- relayed requests -------------------------------------------------------------- */
 
 static void on_spawn(uint32_t conn)
@@ -178,6 +344,10 @@ static void on_spawn(uint32_t conn)
 	elf.entry = rs->entry;
 	elf.flags1_off = rs->flags1_off;
 	elf.pie = (uint8_t)(rs->pie != 0);
+	z.quiet_until_ms = dpdkmp_now_ms() + POOL_QUIET_MS;
+	pid = pool_take(fds, &pidfd, &run[0]);
+	if (pid > 0)
+		goto spawned;
 	if (pipe2(run, O_CLOEXEC | O_NONBLOCK) < 0) {
 		reply_error(conn, errno, "cannot create the run pipe");
 		goto out;
@@ -203,6 +373,7 @@ static void on_spawn(uint32_t conn)
 	if (pidfd < 0)
 		fatal("pidfd_open", errno);
 	fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+spawned:
 	clock_gettime(CLOCK_REALTIME, &t);
 	*k = (struct child){ .pid = pid, .pidfd = pidfd, .run_fd = run[0], .conn = conn,
 			     .generation = z.generation };
@@ -354,6 +525,7 @@ static void begin_shutdown(const char *why, uint32_t reason)
 	for (int i = 0; i < NCHILD; i++)
 		if (z.children[i].pid)
 			child_terminate(&z.children[i], reason);
+	pool_retire_all();
 }
 
 static void on_stop_signal(void)
@@ -425,6 +597,9 @@ static void memory_readable(void)
 	    (ret = dpdkmp_segments_decode(z.msg.payload, z.msg.hdr.len, z.msg.nfds, &h, &s)) == 0) {
 		dpdkmp_segments_apply(h, s, z.msg.fds, z.msg.nfds);
 		dpdkmp_msg_close_fds(&z.msg);
+		/* Waiting children have the old mirror (and would hold freed pages). */
+		pool_retire_all();
+		z.quiet_until_ms = dpdkmp_now_ms() + POOL_QUIET_MS;
 		if (h->op == DPDKMP_SEGS_ADD)
 			guard_register();
 		return;
@@ -435,6 +610,7 @@ static void memory_readable(void)
 		DPDKMP_WARN("bad memory message from the primary (%s); hugepage mirror stopped",
 			    ret ? strerror(-ret) : dpdkmp_msg_name(z.msg.hdr.type));
 	dpdkmp_segments_drop_all();
+	pool_retire_all();
 	close(z.memory_fd);
 	z.memory_fd = -1;
 }
@@ -662,9 +838,10 @@ static void broker_start(void)
 
 void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp_policy *policy)
 {
-	enum { P_PRIMARY = -1, P_SIGNAL = -2, P_CHANNEL = -3, P_BROKER = -4, P_MEMORY = -5 };
-	static struct pollfd pfd[5 + DPDKMP_MAX_CHILDREN];
-	static int pidx[5 + DPDKMP_MAX_CHILDREN];
+	enum { P_PRIMARY = -1, P_SIGNAL = -2, P_CHANNEL = -3, P_BROKER = -4, P_MEMORY = -5,
+	       P_POOL = -100 /* - index */ };
+	static struct pollfd pfd[5 + POOL_MAX + DPDKMP_MAX_CHILDREN];
+	static int pidx[5 + POOL_MAX + DPDKMP_MAX_CHILDREN];
 	ssize_t l;
 
 	dpdkmp_log_set_role(DPDKMP_ROLE_ZYGOTE);
@@ -673,6 +850,10 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp
 	z.policy = *policy;
 	z.fault = getenv("DPDKMP_TEST_BROKER_FAULT");
 	z.listen_fd = z.channel_fd = z.broker_pidfd = z.memory_fd = -1;
+	for (int i = 0; i < POOL_MAX; i++)
+		z.pool[i] = (struct pooled){ .pidfd = -1, .sock = -1, .run_fd = -1 };
+	z.pool_target = pool_size();
+	z.quiet_until_ms = dpdkmp_now_ms() + 100;       /* the mirror arrives first */
 	sanitize_process(primary_sock);
 	z.signal_fd = shutdown_signals();
 	if (z.signal_fd < 0)
@@ -711,6 +892,13 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp
 
 		if (z.shutting_down && !live_children())
 			break;
+		if (!z.shutting_down && pool_ready() < z.pool_target && now >= z.quiet_until_ms &&
+		    pool_fork())
+			continue;
+		/* (no free slot: retired children not reaped yet; their pidfds wake us) */
+		if (!z.shutting_down && pool_ready() < z.pool_target && pool_free_slot() &&
+		    z.quiet_until_ms < next)
+			next = z.quiet_until_ms;
 		if (!z.shutting_down) {
 			pfd[n] = (struct pollfd){ .fd = z.primary_pidfd, .events = POLLIN };
 			pidx[n++] = P_PRIMARY;
@@ -728,6 +916,12 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp
 		if (z.broker_pidfd >= 0) {
 			pfd[n] = (struct pollfd){ .fd = z.broker_pidfd, .events = POLLIN };
 			pidx[n++] = P_BROKER;
+		}
+		for (int i = 0; i < POOL_MAX; i++) {
+			if (!z.pool[i].pid)
+				continue;
+			pfd[n] = (struct pollfd){ .fd = z.pool[i].pidfd, .events = POLLIN };
+			pidx[n++] = P_POOL - i;
 		}
 		for (int i = 0; i < NCHILD; i++) {
 			struct child *k = &z.children[i];
@@ -761,7 +955,12 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp
 			case P_CHANNEL: if (z.channel_fd >= 0) channel_readable(); break;
 			case P_MEMORY: memory_readable(); break;
 			case P_BROKER: broker_exited(); break;
-			default: child_exited(pidx[i]); break;
+			default:
+				if (pidx[i] <= P_POOL)
+					pool_exited(P_POOL - pidx[i]);
+				else
+					child_exited(pidx[i]);
+				break;
 			}
 		}
 	}
@@ -775,6 +974,13 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp
 		if (poll(&p, 1, 1000) <= 0)
 			kill(z.broker_pid, SIGKILL);
 		waitid((idtype_t)P_PIDFD, (id_t)z.broker_pidfd, &si, WEXITED);
+	}
+	/* Retired pool children exit on EOF: reap them rather than leave them to init. */
+	for (int i = 0; i < POOL_MAX; i++) {
+		siginfo_t si;
+
+		if (z.pool[i].pid)
+			waitid((idtype_t)P_PIDFD, (id_t)z.pool[i].pidfd, &si, WEXITED);
 	}
 	DPDKMP_INFO("exiting");
 	_exit(0);

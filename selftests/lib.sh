@@ -16,6 +16,7 @@
 # dpdkmp:     "${DPMP_PRIMARY[@]}" and "${DPMP_RUN[@]}" prefix a command to run it through
 #             dpdkmp (empty when DPDKMP_CLASSIC=1, to develop tests without the CLI)
 # misc:       build_example NAME | example_bin PROG | run_timeout SECS CMD...
+#             pool_pids PREFIX | strace_family PREFIX (-p args: zygote and pool children)
 #             served_by_fork_server PREFIX LAUNCHER_PID
 #             wait_gone PID [SECS] | zygote_pid PREFIX | primary_pid PREFIX | runtime_dir PREFIX
 #             $TMPD (scratch, removed at exit); aliases: unique_prefix, verdict NAME RC,
@@ -413,6 +414,28 @@ zygote_pid()
 
 # served_by_fork_server PREFIX LAUNCHER_PID: `dpdkmp status --json` lists a live secondary
 # whose launcher is LAUNCHER_PID (the program really runs in the fork server, not directly).
+# pool_pids PREFIX: the pre-forked children waiting in the zygote's pool (comm dpdkmp-pool)
+pool_pids()
+{
+	local z f
+	z=$(zygote_pid "$1") || return 1
+	for f in /proc/[0-9]*/stat; do
+		# comm is field 2, in parentheses; ppid is the second field after it
+		awk -v z="$z" '{ c = $0; sub(/^[0-9]+ \(/, "", c); p = c; sub(/^.*\) /, "", p)
+			sub(/\).*$/, "", c); split(p, a, " ")
+			if (a[2] == z && c == "dpdkmp-pool") print $1 }' "$f" 2>/dev/null
+	done
+}
+
+# strace_family PREFIX: "-p PID" for the zygote and its pool children, so that strace -f sees
+# a secondary whether the zygote forks it or hands the request to a waiting pool child
+strace_family()
+{
+	local p
+	echo "-p $(zygote_pid "$1")"
+	for p in $(pool_pids "$1"); do echo "-p $p"; done
+}
+
 served_by_fork_server()
 {
 	run_timeout 10 "$DPDKMP" status --file-prefix "$1" --json 2>/dev/null |

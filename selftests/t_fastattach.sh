@@ -34,10 +34,10 @@ topology() { # PREFIX [dpdkmp|classic] [ENV=VALUE...]: md5 of what EAL detected,
 }
 # calls PREFIX NAME [ENV=VALUE...]: how many NAME system calls one dpdkmp attach makes
 calls() {
-	local p=$1 name=$2 z st n
+	local p=$1 name=$2 st n
 	shift 2
-	z=$(zygote_pid "$p")
-	strace -f -c -p "$z" -o "$TMPD/calls.strace" 2>/dev/null &
+	# shellcheck disable=SC2046
+	strace -f -c $(strace_family "$p") -o "$TMPD/calls.strace" 2>/dev/null &
 	st=$!
 	sleep 1
 	env "$@" timeout -k 5 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$p" \
@@ -107,10 +107,10 @@ stop_primary "$P"
 # secondary's; the mirror follows the primary's allocations and frees; a mirror that does not
 # match the files is not used.
 populates() { # PREFIX [ENV=VALUE...]: EAL segment mmap calls (MAP_POPULATE) of one dpdkmp attach
-	local p=$1 z st
+	local p=$1 st
 	shift
-	z=$(zygote_pid "$p")
-	strace -f -e trace=mmap -p "$z" -o "$TMPD/pop.strace" 2>/dev/null &
+	# shellcheck disable=SC2046
+	strace -f -e trace=mmap $(strace_family "$p") -o "$TMPD/pop.strace" 2>/dev/null &
 	st=$!
 	sleep 1
 	env "$@" timeout -k 5 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$p" \
@@ -200,6 +200,75 @@ if wait_log "$P.primary" '^GROW ok' 30; then
 else
 	not_ok "the primary grows" "$(primary_output "$P" | tail -5)"
 fi
+stop_primary "$P"
+
+# ---- The pool of pre-forked children (zygote.c): requests go to a waiting child, which is
+# then refilled; retired when the primary's memory changes; replaced when it dies; gone with
+# the primary; off with DPDKMP_POOL=0.
+pool_wait() { # PREFIX N: until N pool children wait (10 s); prints their pids
+	local i pids
+	for i in $(seq 100); do
+		pids=$(pool_pids "$1")
+		[ "$(wc -w <<< "$pids")" -eq "$2" ] && { echo $pids; return 0; }
+		sleep 0.1
+	done
+	echo $pids
+	return 1
+}
+P=$(dpmp_prefix fast_pool)
+start_primary "$P" env DPDKMP_LOG=info "$DPDKMP" primary -- "$PROGS/hash_primary" -l 0 --no-pci \
+	--file-prefix "$P" -m 64 -- --mem-grow 64
+wait_primary "$P" '^PRIMARY READY' && wait_socket "$P" || bail_out "no primary"
+POOL=$(pool_wait "$P" 2)
+result $? "pool: 2 children wait by default ($POOL)"
+bad=
+for p in $POOL; do
+	n=$(find "/proc/$p/fd" -mindepth 1 2>/dev/null | wc -l)
+	[ "$n" -eq 5 ] || bad="$bad $p:$n"
+done
+[ -n "$POOL" ] && [ -z "$bad" ]
+result $? "pool: each waiting child holds 5 fds (stdio, its socket, its run pipe)" "fd counts:$bad"
+start_proc pooled 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- wait
+wait_log pooled '^READY' 30
+SP=$(secondary_pid pooled)
+[ -n "$SP" ] && grep -qw "$SP" <<< "$POOL"
+result $? "pool: the secondary (pid $SP) is one of the waiting children ($POOL)"
+stop_proc pooled
+AFTER=$(pool_wait "$P" 2)
+[ -n "$AFTER" ] && ! grep -qw "$SP" <<< "$AFTER"
+result $? "pool: refilled to 2 ($AFTER)"
+VICTIM=${AFTER%% *}
+kill -KILL "$VICTIM"
+wait_gone "$VICTIM" 10
+REFILLED=$(pool_wait "$P" 2)
+! grep -qw "$VICTIM" <<< "$REFILLED" && grep -q "pool child $VICTIM ended while waiting" "$(primary_log "$P")"
+result $? "pool: a waiting child killed ($VICTIM) is reaped, said, and replaced ($REFILLED)"
+run_timeout 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- exit 0 > /dev/null 2>&1
+result $? "pool: secondaries still attach"
+BEFORE=$(pool_wait "$P" 2)
+send_primary "$P" grow
+wait_log "$P.primary" '^GROW ok' 30
+gone=1
+for p in $BEFORE; do wait_gone "$p" 10 || gone=0; done
+NEW=$(pool_wait "$P" 2)
+for p in $BEFORE; do grep -qw "$p" <<< "$NEW" && gone=0; done
+[ $gone = 1 ] && [ -n "$NEW" ]
+result $? "pool: the primary's memory changed: the waiting children ($BEFORE) are retired and gone, new ones wait ($NEW)"
+stop_primary "$P"
+gone=1
+for p in $NEW; do wait_gone "$p" 10 || gone=0; done
+result $((1 - gone)) "pool: no pool child outlives the primary"
+
+P=$(dpmp_prefix fast_nopool)
+start_primary "$P" env DPDKMP_POOL=0 "$DPDKMP" primary -- "$PROGS/hash_primary" -l 0 --no-pci \
+	--file-prefix "$P" -m 64
+wait_primary "$P" '^PRIMARY READY' && wait_socket "$P" || bail_out "no primary"
+sleep 0.5
+NP=$(pool_pids "$P")
+run_timeout 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- exit 3 > /dev/null 2>&1
+rc=$?
+[ -z "$NP" ] && [ $rc -eq 3 ]
+result $? "DPDKMP_POOL=0: no pool child, a secondary is forked for the request (exit $rc)"
 stop_primary "$P"
 
 # A snapshot that no longer matches the system: noticed, said, and EAL probes for real.
