@@ -871,6 +871,7 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp
 	reserve_and_register();
 	dpdkmp_segments_init(&z.ws);
 	dpdkmp_shortcuts_prepare(dpdkmp_plugin_dir());
+	dpdkmp_loader_prepare();
 	listen_socket();
 	apply_sandbox();
 	broker_start();

@@ -50,7 +50,8 @@ calls() {
 }
 
 P=$(dpmp_prefix fast)
-start_fs "$P" || bail_out "no primary"
+# debug: the children's log level is the primary's (slot index check below)
+start_fs "$P" DPDKMP_LOG=debug || bail_out "no primary"
 CLASSIC=$(topology "$P" classic)
 WITH=$(topology "$P" dpdkmp)
 WITHOUT=$(topology "$P" dpdkmp DPDKMP_NO_SHORTCUTS=1)
@@ -85,6 +86,19 @@ RC_ON=$(refs "$P")
 RC_OFF=$(refs "$P" DPDKMP_NO_SHORTCUTS=1)
 [[ $RC_ON =~ ^[0-9]+$ ]] && [ "$RC_ON" -ge 2 ] && [ "$RC_ON" = "$RC_OFF" ]
 result $? "plugin dlopen shortcut: net_null's reference count is $RC_ON, as without it ($RC_OFF)"
+
+# The zygote's index of data-pointer slots (loader.c) redirects the same GOT slots to the
+# executable's COPY-relocated objects as a walk of every relocation does.
+slots() { # PREFIX [ENV=VALUE...]: "loaded ... N GOT slots redirected" of hash_secondary
+	local p=$1
+	shift
+	env "$@" timeout -k 5 60 "$DPDKMP" run -- "$PROGS/hash_secondary" -l 1 \
+		--no-pci --file-prefix "$p" 2>&1 | sed -n 's/.*copy relocations, \([0-9]*\) GOT slots redirected.*/\1/p'
+}
+S_ON=$(slots "$P")
+S_OFF=$(slots "$P" DPDKMP_NO_SHORTCUTS=1)
+[[ $S_ON =~ ^[0-9]+$ ]] && [ "$S_ON" -gt 0 ] && [ "$S_ON" = "$S_OFF" ]
+result $? "slot index: $S_ON GOT slots redirected, as by the full walk ($S_OFF)"
 
 # The window check after init: PROCMAP_QUERY, and /proc/self/maps where the kernel has none.
 for how in query maps; do
