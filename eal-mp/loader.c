@@ -96,26 +96,44 @@ static void patch_slot(uintptr_t relro_start, uintptr_t relro_end, uintptr_t *sl
 	mprotect((void *)page, (size_t)getpagesize(), PROT_READ);
 }
 
-/* Only DT_RELA: the PLT's JUMP_SLOTs (DT_JMPREL) hold functions or lazy-binding stubs, never
- * the address of a data object, and they are most of an object's relocations. */
-static void patch_object(const struct dyn *d)
+typedef int (*slot_fn)(const struct dyn *d, uintptr_t *slot, uintptr_t addend, const char *name,
+		       void *arg);
+
+/* Calls fn for each slot that holds a symbol's address plus an addend (GLOB_DAT, R_X86_64_64)
+ * until fn fails. Only DT_RELA: the PLT's JUMP_SLOTs (DT_JMPREL) hold functions or lazy-
+ * binding stubs, never the address of a data object, and they are most relocations. */
+static int each_data_slot(const struct dyn *d, slot_fn fn, void *arg)
 {
 	for (size_t i = 0; d->rela && i < d->relasz / sizeof(ElfW(Rela)); i++) {
 		const ElfW(Rela) *r = &d->rela[i];
 		unsigned long type = ELF64_R_TYPE(r->r_info), si = ELF64_R_SYM(r->r_info);
-		uintptr_t *slot = (uintptr_t *)(d->base + r->r_offset);
-		uintptr_t addend;
-		const struct copy_reloc *c;
+		int ret;
 
 		if (!si || (type != R_X86_64_GLOB_DAT && type != R_X86_64_64))
 			continue;
-		addend = type == R_X86_64_64 ? (uintptr_t)r->r_addend : 0;
-		/* Compare the value first: cheap, and rarely a hit. */
-		c = copy_for_value(*slot - addend);
-		if (!c || strcmp(d->str + d->sym[si].st_name, c->name) != 0)
-			continue;
-		patch_slot(d->relro_start, d->relro_end, slot, c->dst + addend);
+		ret = fn(d, (uintptr_t *)(d->base + r->r_offset),
+			 type == R_X86_64_64 ? (uintptr_t)r->r_addend : 0, d->str + d->sym[si].st_name, arg);
+		if (ret < 0)
+			return ret;
 	}
+	return 0;
+}
+
+static int patch_one(const struct dyn *d, uintptr_t *slot, uintptr_t addend, const char *name,
+		     void *arg)
+{
+	/* Compare the value first: cheap, and rarely a hit. */
+	const struct copy_reloc *c = copy_for_value(*slot - addend);
+
+	(void)arg;
+	if (c && strcmp(name, c->name) == 0)
+		patch_slot(d->relro_start, d->relro_end, slot, c->dst + addend);
+	return 0;
+}
+
+static void patch_object(const struct dyn *d)
+{
+	each_data_slot(d, patch_one, NULL);
 }
 
 static int addr_cmp(const void *a, const void *b)
@@ -179,6 +197,33 @@ static int object_dyn(struct dl_phdr_info *info, struct dyn *d)
 	return 0;
 }
 
+/* Room for one more element in a doubling array. */
+static int room(void **v, size_t *cap, size_t n, size_t elt, size_t first)
+{
+	size_t c = *cap ? *cap * 2 : first;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = realloc(*v, c * elt);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = c;
+	return 0;
+}
+
+static int index_one(const struct dyn *d, uintptr_t *slot, uintptr_t addend, const char *name,
+		     void *arg)
+{
+	(void)d;
+	if (room((void **)&idx.v, &idx.cap, idx.n, sizeof(idx.v[0]), 16384) < 0)
+		return -ENOMEM;
+	idx.v[idx.n++] = (struct slot_ref){ *slot - addend, slot, addend, name,
+					    *(uint32_t *)arg };
+	return 0;
+}
+
 static int index_phdr(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct dyn d;
@@ -188,39 +233,11 @@ static int index_phdr(struct dl_phdr_info *info, size_t size, void *arg)
 	(void)arg;
 	if (object_dyn(info, &d) < 0)
 		return 0;
-	if (idx.nobjs == idx.objcap) {
-		size_t cap = idx.objcap ? idx.objcap * 2 : 512;
-		struct indexed_obj *o = realloc(idx.objs, cap * sizeof(*o));
-
-		if (!o)
-			return 1;
-		idx.objs = o;
-		idx.objcap = cap;
-	}
+	if (room((void **)&idx.objs, &idx.objcap, idx.nobjs, sizeof(idx.objs[0]), 512) < 0)
+		return 1;
 	obj = (uint32_t)idx.nobjs;
 	idx.objs[idx.nobjs++] = (struct indexed_obj){ info->dlpi_addr, d.relro_start, d.relro_end };
-	for (size_t i = 0; d.rela && i < d.relasz / sizeof(ElfW(Rela)); i++) {
-		const ElfW(Rela) *r = &d.rela[i];
-		unsigned long type = ELF64_R_TYPE(r->r_info), si = ELF64_R_SYM(r->r_info);
-		uintptr_t *slot = (uintptr_t *)(d.base + r->r_offset);
-		uintptr_t addend;
-
-		if (!si || (type != R_X86_64_GLOB_DAT && type != R_X86_64_64))
-			continue;
-		if (idx.n == idx.cap) {
-			size_t cap = idx.cap ? idx.cap * 2 : 16384;
-			struct slot_ref *v = realloc(idx.v, cap * sizeof(*v));
-
-			if (!v)
-				return 1;
-			idx.v = v;
-			idx.cap = cap;
-		}
-		addend = type == R_X86_64_64 ? (uintptr_t)r->r_addend : 0;
-		idx.v[idx.n++] = (struct slot_ref){ *slot - addend, slot, addend,
-						    d.str + d.sym[si].st_name, obj };
-	}
-	return 0;
+	return each_data_slot(&d, index_one, &obj) < 0;
 }
 
 static int ref_cmp(const void *a, const void *b)
