@@ -38,6 +38,7 @@ void dpdkmp_segments_apply(const struct dpdkmp_segments *h, const struct dpdkmp_
 void dpdkmp_segments_drop_all(void);
 void dpdkmp_segments_unmap_all(void);
 size_t dpdkmp_segments_count(void);
+uint64_t dpdkmp_segments_bytes(void);
 uint64_t dpdkmp_segments_end_in(uint64_t addr, uint64_t len);
 void dpdkmp_segments_begin(uint32_t primary_flags);
 void dpdkmp_segments_end(void);

@@ -178,10 +178,13 @@ struct dpdkmp_status {
 	uint32_t broker_pid;
 	uint32_t flags;         /* DPDKMP_STATUS_* and DPDKMP_PRIMARY_* << 8 */
 	uint64_t caps;          /* capabilities kept by the zygote and its children */
+	uint64_t mirror_bytes;  /* the primary's hugepage segments the zygote maps (FAST-ATTACH.md) */
+	uint32_t mirror_segs;
+	uint32_t pool_waiting;  /* pre-forked children waiting for a request */
 	char runtime_dir[256];
 	char primary_exe[256];
 };
-_Static_assert(sizeof(struct dpdkmp_status) == 544, "status size");
+_Static_assert(sizeof(struct dpdkmp_status) == 560, "status size");
 
 struct dpdkmp_relay {
 	uint32_t conn;          /* broker-assigned connection id */

@@ -224,6 +224,15 @@ size_t dpdkmp_segments_count(void)
 	return sm.n;
 }
 
+uint64_t dpdkmp_segments_bytes(void)
+{
+	uint64_t b = 0;
+
+	for (size_t i = 0; i < sm.n; i++)
+		b += sm.v[i].len;
+	return b;
+}
+
 /* ---- child ------------------------------------------------------------------------- */
 
 /* Called with the windows still reserved, before EAL's init: which memseg windows keep

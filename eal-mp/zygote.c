@@ -433,6 +433,9 @@ static void on_status(uint32_t conn)
 	s->broker_pid = (uint32_t)z.broker_pid;
 	s->flags = (z.policy.sandbox ? DPDKMP_STATUS_SANDBOX : 0) | z.primary_flags << 8;
 	s->caps = z.caps;
+	s->mirror_segs = (uint32_t)dpdkmp_segments_count();
+	s->mirror_bytes = dpdkmp_segments_bytes();
+	s->pool_waiting = (uint32_t)pool_ready();
 	s->nwindows = z.ws.n;
 	snprintf(s->runtime_dir, sizeof(s->runtime_dir), "%s", z.ws.runtime_dir);
 	snprintf(s->primary_exe, sizeof(s->primary_exe), "%s", z.primary_exe_path);

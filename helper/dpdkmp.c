@@ -288,6 +288,8 @@ static int cmd_status(int argc, char **argv)
 		json_str(s->primary_exe);
 		printf(",\"runtime_dir\":");
 		json_str(s->runtime_dir);
+		printf(",\"mirror_segments\":%u,\"mirror_bytes\":%llu,\"pool_waiting\":%u",
+		       s->mirror_segs, (unsigned long long)s->mirror_bytes, s->pool_waiting);
 		printf(",\"windows\":[");
 		for (uint32_t i = 0; i < s->nwindows; i++) {
 			printf("%s{\"kind\":\"%s\",\"name\":", i ? "," : "", kind_name(w[i].kind));
@@ -309,9 +311,11 @@ static int cmd_status(int argc, char **argv)
 	dpdkmp_caps_describe(s->caps, caps, sizeof(caps));
 	printf("file prefix:  %s\nprimary:      pid %u (%s), IOVA as %s\n"
 	       "fork server:  zygote pid %u, broker pid %u\nsandbox:      %s\n"
-	       "runtime dir:  %s\nwindows:      %u\n", prefix, s->primary_pid, s->primary_exe,
+	       "runtime dir:  %s\nattach:       %u hugepage segments mirrored (%llu MiB), %u "
+	       "children waiting\nwindows:      %u\n", prefix, s->primary_pid, s->primary_exe,
 	       (s->flags >> 8) & DPDKMP_PRIMARY_IOVA_PA ? "PA" : "VA", s->zygote_pid, s->broker_pid,
 	       s->flags & DPDKMP_STATUS_SANDBOX ? caps : "DISABLED (--no-sandbox)", s->runtime_dir,
+	       s->mirror_segs, (unsigned long long)(s->mirror_bytes >> 20), s->pool_waiting,
 	       s->nwindows);
 	printf("  %-8s %-18s %-18s %10s  %s\n", "KIND", "START", "END", "SIZE", "NAME");
 	for (uint32_t i = 0; i < s->nwindows; i++)

@@ -16,7 +16,8 @@
 # dpdkmp:     "${DPMP_PRIMARY[@]}" and "${DPMP_RUN[@]}" prefix a command to run it through
 #             dpdkmp (empty when DPDKMP_CLASSIC=1, to develop tests without the CLI)
 # misc:       build_example NAME | example_bin PROG | run_timeout SECS CMD...
-#             pool_pids PREFIX | strace_family PREFIX (-p args: zygote and pool children)
+#             pool_pids PREFIX | pool_settle PREFIX [N] | strace_family PREFIX (-p args:
+#             zygote and pool children)
 #             served_by_fork_server PREFIX LAUNCHER_PID
 #             wait_gone PID [SECS] | zygote_pid PREFIX | primary_pid PREFIX | runtime_dir PREFIX
 #             $TMPD (scratch, removed at exit); aliases: unique_prefix, verdict NAME RC,
@@ -425,6 +426,18 @@ pool_pids()
 			sub(/\).*$/, "", c); split(p, a, " ")
 			if (a[2] == z && c == "dpdkmp-pool") print $1 }' "$f" 2>/dev/null
 	done
+}
+
+# pool_settle PREFIX [N]: until N (default 2, DPDKMP_POOL's default) pool children wait, 10 s
+# at most; the zygote holds 3 fds per waiting child, so fd counts compare only when it is full
+pool_settle()
+{
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(pool_pids "$1" | wc -l)" -eq "${2:-2}" ] && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # strace_family PREFIX: "-p PID" for the zygote and its pool children, so that strace -f sees

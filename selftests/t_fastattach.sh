@@ -141,12 +141,20 @@ winflags() {
 	     /^VmFlags/ { if (keep) print r, $0 }' "/proc/$1/smaps"
 }
 secondary_pid() { sed -n 's/^READY pid=//p' "$(proc_log "$1")"; }
+status_field() { # PREFIX FIELD: a number from `dpdkmp status --json`
+	"$DPDKMP" status --file-prefix "$1" --json 2>/dev/null | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"
+}
 
 P=$(dpmp_prefix fast_mirror)
 start_primary "$P" env DPDKMP_LOG=info "$DPDKMP" primary -- "$PROGS/hash_primary" -l 0 --no-pci \
 	--file-prefix "$P" -m 64 -- --mem-grow 64
 wait_primary "$P" '^PRIMARY READY' && wait_socket "$P" || bail_out "no primary"
 PAGES=$(hugemaps "$P" "$(primary_pid "$P")" | wc -l)
+MS=$(status_field "$P" mirror_segments)
+MB=$(status_field "$P" mirror_bytes)
+[ "$MS" = "$PAGES" ] && [ "$MB" = $((PAGES * 2097152)) ] &&
+	[ "$(hugemaps "$P" "$(zygote_pid "$P")" | wc -l)" -eq "$PAGES" ]
+result $? "mirror: the zygote maps the primary's $PAGES hugepages; dpdkmp status says $MS segments, $MB bytes"
 if command -v strace > /dev/null; then
 	ON=$(populates "$P")
 	OFF=$(populates "$P" DPDKMP_NO_SHORTCUTS=1)
@@ -206,7 +214,7 @@ if wait_log "$P.primary" '^GROW ok' 30; then
 	done
 	ZN=$(hugemaps "$P" "$Z" | wc -l)
 	FILES=$(find "$DPMP_HUGEDIR" -maxdepth 1 -name "${P}map_*" | wc -l)
-	[ "$ZN" -eq "$PAGES" ] && [ "$FILES" -eq "$PAGES" ]
+	[ "$ZN" -eq "$PAGES" ] && [ "$FILES" -eq "$PAGES" ] && [ "$(status_field "$P" mirror_segments)" = "$PAGES" ]
 	result $? "shrunk: the zygote maps $ZN hugepages, $FILES files remain (of $PAGES before growing)"
 	run_timeout 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- exit 0 \
 		> /dev/null 2> "$TMPD/shrunk.err"
@@ -234,7 +242,9 @@ start_primary "$P" env DPDKMP_LOG=info "$DPDKMP" primary -- "$PROGS/hash_primary
 	--file-prefix "$P" -m 64 -- --mem-grow 64
 wait_primary "$P" '^PRIMARY READY' && wait_socket "$P" || bail_out "no primary"
 POOL=$(pool_wait "$P" 2)
-result $? "pool: 2 children wait by default ($POOL)"
+PW=$(status_field "$P" pool_waiting)
+[ -n "$POOL" ] && [ "$PW" = 2 ]
+result $? "pool: 2 children wait by default ($POOL), dpdkmp status says $PW"
 bad=
 for p in $POOL; do
 	n=$(find "/proc/$p/fd" -mindepth 1 2>/dev/null | wc -l)

@@ -49,6 +49,7 @@ zygote_rss() {
 # may come a moment after the client exits; a leak is a count that stays above BASE.
 fds_back_to() {
 	local i
+	pool_settle "$PREFIX"
 	for ((i = 0; i < 50; i++)); do
 		[ "$(zygote_fds)" -le "$1" ] && return 0
 		sleep 0.1
@@ -98,7 +99,9 @@ chmod 0755 "$TMPD"      # mktemp -d is 0700; rawclient runs as root anyway, but 
 # A first good spawn before measuring: the zygote's heap and fd table reach their steady state.
 good_spawn "before the table"
 BASE_MS=$GOOD_MS
-# The zygote sends EXITED before it closes the connection and the child's pidfd: settle first.
+# The zygote sends EXITED before it closes the connection and the child's pidfd: settle first,
+# with the pool full again (3 fds per waiting child).
+pool_settle "$PREFIX"
 FDS0=$(zygote_fds)
 for _ in $(seq 10); do
 	sleep 0.1

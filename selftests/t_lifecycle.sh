@@ -118,8 +118,7 @@ check "  and was forked by the zygote" grep -q "exited with 8" <(primary_output 
 
 # --- 200 sequential spawns: no growth ---------------------------------------------------
 # The zygote holds 3 fds per waiting pool child: count when the pool is full again.
-pool_full() { for _ in $(seq 100); do [ "$(pool_pids "$PREFIX" | wc -l)" -eq 2 ] && return 0; sleep 0.1; done; return 1; }
-pool_full
+pool_settle "$PREFIX"
 fds_before=$(ls /proc/"$ZYGOTE"/fd | wc -l)
 rss_before=$(awk '/^VmRSS:/ {print $2}' /proc/"$ZYGOTE"/status)
 fails=0
@@ -127,7 +126,7 @@ for i in $(seq 200); do
 	"$DPDKMP" run -- "$PROBE" "${SEC[@]}" --log-level=lib.eal:error -- exit 0 \
 		< /dev/null > /dev/null 2>&1 || fails=$((fails + 1))
 done
-pool_full
+pool_settle "$PREFIX"
 fds_after=$(ls /proc/"$ZYGOTE"/fd | wc -l)
 rss_after=$(awk '/^VmRSS:/ {print $2}' /proc/"$ZYGOTE"/status)
 zombies=$(ps -o stat= --ppid "$ZYGOTE" | grep -c '^Z')

@@ -38,7 +38,7 @@ static const struct {
 	{ DPDKMP_MSG_ERROR,      "ERROR",      8,   0, 0 },
 	{ DPDKMP_MSG_SIGNAL,     "SIGNAL",     8,   1, 0 },
 	{ DPDKMP_MSG_STATUS_REQ, "STATUS_REQ", 0,   1, 0 },
-	{ DPDKMP_MSG_STATUS,     "STATUS",     544, 0, 0 },
+	{ DPDKMP_MSG_STATUS,     "STATUS",     560, 0, 0 },
 	{ DPDKMP_MSG_WINDOWS,    "WINDOWS",    272, 0, 0 },
 	{ DPDKMP_MSG_RELAY_SPAWN,  "RELAY_SPAWN",  64, 0, 4 },
 	{ DPDKMP_MSG_RELAY_SIGNAL, "RELAY_SIGNAL", 16, 1, 0 },
