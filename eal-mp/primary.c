@@ -20,6 +20,7 @@
 #include <rte_errno.h>
 #include <rte_memory.h>
 
+#include "clock.h"
 #include "dpdkmp_config.h"
 #include "fdpass.h"
 #include "internal.h"
@@ -129,7 +130,11 @@ static int move_high(int fd)
 
 /* The channel to the zygote stays open after its HELLO_ACK: each memory event of ours is
  * sent as SEGMENTS, with our fds of the segments' files. A send that fails closes it; the
- * zygote then drops its mirror and secondaries map the pages themselves. */
+ * zygote then drops its mirror and secondaries map the pages themselves. The channel is
+ * non-blocking: EAL calls us with its memory hotplug lock held, and a zygote that stops
+ * reading (stopped in a debugger, say) may delay an allocation of ours by SEG_SEND_WAIT_MS
+ * once, never block it. */
+#define SEG_SEND_WAIT_MS 1000
 static int seg_chan = -1;
 static struct {
 	struct dpdkmp_segments h;
@@ -144,9 +149,15 @@ static void seg_flush(void)
 	int ret;
 
 	if (seg_chan >= 0 && h->nsegs) {
-		ret = dpdkmp_send(seg_chan, DPDKMP_MSG_SEGMENTS, h,
-				  (uint32_t)(sizeof(*h) + h->nsegs * sizeof(seg_batch.s[0])),
-				  seg_batch.fds, seg_batch.nfds);
+		struct pollfd p = { .fd = seg_chan, .events = POLLOUT };
+		uint64_t deadline = dpdkmp_now_ms() + SEG_SEND_WAIT_MS, now;
+
+		while ((ret = dpdkmp_send(seg_chan, DPDKMP_MSG_SEGMENTS, h,
+					  (uint32_t)(sizeof(*h) + h->nsegs * sizeof(seg_batch.s[0])),
+					  seg_batch.fds, seg_batch.nfds)) == -EAGAIN &&
+		       (now = dpdkmp_now_ms()) < deadline &&
+		       poll(&p, 1, (int)(deadline - now)) >= 0)
+			;
 		if (ret < 0) {
 			DPDKMP_WARN("cannot tell the zygote about our memory (%s): new secondaries "
 				    "map the hugepages themselves", strerror(-ret));
@@ -227,6 +238,13 @@ static void follow_segments(int chan)
 		return;
 	}
 	seg_chan = chan;
+	fcntl(seg_chan, F_SETFL, fcntl(seg_chan, F_GETFL) | O_NONBLOCK);
+	if (getenv("DPDKMP_TEST_SEGMENTS_SNDBUF")) {
+		/* Test hook: a small send buffer, so that a stopped zygote fills it quickly. */
+		int b = atoi(getenv("DPDKMP_TEST_SEGMENTS_SNDBUF"));
+
+		setsockopt(seg_chan, SOL_SOCKET, SO_SNDBUF, &b, sizeof(b));
+	}
 	rte_memseg_walk(seg_walk, NULL);
 	seg_flush();
 	if (seg_chan >= 0 && rte_mem_event_callback_register("dpdkmp-segments", seg_event, NULL) < 0 &&

@@ -224,6 +224,42 @@ else
 fi
 stop_primary "$P"
 
+# A zygote that stops reading (SIGSTOP) delays the primary's allocations, never blocks them:
+# the memory events are sent without blocking, for a second at most, then the mirror stops.
+# (A small send buffer makes the events overflow it: DPDKMP_TEST_SEGMENTS_SNDBUF.)
+P=$(dpmp_prefix fast_stopped)
+start_primary "$P" env DPDKMP_TEST_SEGMENTS_SNDBUF=8192 "$DPDKMP" primary -- "$PROGS/hash_primary" \
+	-l 0 --no-pci --file-prefix "$P" -m 64 -- --mem-grow 1024
+wait_primary "$P" '^PRIMARY READY' && wait_socket "$P" || bail_out "no primary"
+Z=$(zygote_pid "$P")
+kill -STOP "$Z"
+T0=$EPOCHREALTIME
+send_primary "$P" grow
+wait_log "$P.primary" '^GROW ok' 30
+rc=$?
+T1=$EPOCHREALTIME
+kill -CONT "$Z"
+GROW_MS=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%d", (b - a) * 1000 }')
+[ $rc -eq 0 ] && [ "$GROW_MS" -lt 5000 ] &&
+	grep -q "cannot tell the zygote about our memory (Resource temporarily unavailable)" "$(primary_log "$P")"
+result $? "a stopped zygote: the primary grows by 1 GiB all the same (${GROW_MS} ms) and stops the mirror" \
+	"$(grep -i 'zygote\|GROW' "$(primary_log "$P")" | tail -3)"
+for _ in $(seq 50); do [ "$(status_field "$P" mirror_segments)" = 0 ] && break; sleep 0.1; done
+[ "$(status_field "$P" mirror_segments)" = 0 ]
+result $? "  the resumed zygote drops the mirror ($(status_field "$P" mirror_segments) segments)"
+start_proc stopped 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- wait
+if wait_log stopped '^READY' 30; then
+	hugemaps "$P" "$(secondary_pid stopped)" > "$TMPD/h.dp"
+	hugemaps "$P" "$(primary_pid "$P")" > "$TMPD/h.pri"
+	cmp -s "$TMPD/h.dp" "$TMPD/h.pri"
+	result $? "  and after it resumes, a secondary maps the primary's $(wc -l < "$TMPD/h.pri") hugepages (mirror: $(status_field "$P" mirror_segments) segments)" \
+		"$(diff "$TMPD/h.dp" "$TMPD/h.pri" | head -5)"
+else
+	not_ok "  and after it resumes, a secondary attaches" "$(cat "$(proc_log stopped)")"
+fi
+stop_proc stopped
+stop_primary "$P"
+
 # ---- The pool of pre-forked children (zygote.c): requests go to a waiting child, which is
 # then refilled; retired when the primary's memory changes; replaced when it dies; gone with
 # the primary; off with DPDKMP_POOL=0.
