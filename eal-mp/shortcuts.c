@@ -149,30 +149,27 @@ static struct lib *find_lib(const char *real)
  * ones a genuine init would leave. RTLD_NOLOAD: never load what the primary did not. */
 static void credit_plugins(void)
 {
+	unsigned int n = 0;
+
 	for (unsigned int i = 0; i < sc.nplug; i++) {
 		const char *base = strrchr(sc.plug[i].path, '/') + 1;
 		struct stat st;
-		struct lib *l;
 		void *h;
 
 		if (!dpdkmp_plugin_name_ok(base) || stat(sc.plug[i].path, &st) < 0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
 		h = dlopen(sc.plug[i].real, RTLD_NOW | RTLD_NOLOAD);
-		if (!h)
-			continue;
-		l = find_lib(sc.plug[i].real);
-		if (!l) {
-			if (sc.nlib >= MAX_PLUGINS) {
-				dlclose(h);
-				continue;
-			}
-			l = &sc.lib[sc.nlib++];
-			*l = (struct lib){ .real = sc.plug[i].real, .handle = h };
-			qsort(sc.lib, sc.nlib, sizeof(*l), lib_cmp);
-			l = find_lib(sc.plug[i].real);
-		}
-		l->credit++;
+		if (h)
+			sc.lib[n++] = (struct lib){ .real = sc.plug[i].real, .handle = h, .credit = 1 };
+	}
+	/* One entry per file; the references of its names add up. */
+	qsort(sc.lib, n, sizeof(sc.lib[0]), lib_cmp);
+	for (unsigned int i = 0; i < n; i++) {
+		if (sc.nlib && !strcmp(sc.lib[sc.nlib - 1].real, sc.lib[i].real))
+			sc.lib[sc.nlib - 1].credit++;
+		else
+			sc.lib[sc.nlib++] = sc.lib[i];
 	}
 }
 
