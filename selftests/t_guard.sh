@@ -55,7 +55,7 @@ violate() {
 json_has() { # PID VERDICT-REGEX: the trace has an event of PID with that verdict
 	local i
 	for ((i = 0; i < 30; i++)); do
-		grep "\"pid\":$1[,}]" "$TMPD/trace.json" | grep -qE "\"verdict\":\"$2\"" && return 0
+		grep "\"pid\":$1[,}]" "$TMPD/trace.json" | grep -qE "\"verdict\":\"($2)\"" && return 0
 		sleep 0.1
 	done
 	return 1
