@@ -260,6 +260,29 @@ fi
 stop_proc stopped
 stop_primary "$P"
 
+# Other memory modes: --legacy-mem (no memory events; EAL's legacy attach maps the pages in
+# its own way), with and without single file segments. A secondary attaches through the
+# mirror and maps the primary's hugepages at the same addresses.
+for mode in "--legacy-mem" "--legacy-mem --single-file-segments"; do
+	P=$(dpmp_prefix fast_legacy)
+	# shellcheck disable=SC2086
+	start_primary "$P" "$DPDKMP" primary -- "$PROGS/hash_primary" -l 0 --no-pci \
+		--file-prefix "$P" -m 64 $mode
+	wait_primary "$P" '^PRIMARY READY' && wait_socket "$P" || bail_out "no primary ($mode)"
+	start_proc legacy 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- wait
+	if wait_log legacy '^READY' 30; then
+		hugemaps "$P" "$(secondary_pid legacy)" > "$TMPD/h.dp"
+		hugemaps "$P" "$(primary_pid "$P")" > "$TMPD/h.pri"
+		[ -s "$TMPD/h.pri" ] && cmp -s "$TMPD/h.dp" "$TMPD/h.pri"
+		result $? "$mode: a secondary maps the primary's hugepages at its addresses (mirror: $(status_field "$P" mirror_segments) segments)" \
+			"$(diff "$TMPD/h.dp" "$TMPD/h.pri" | head -5)"
+	else
+		not_ok "$mode: a secondary attaches" "$(cat "$(proc_log legacy)")"
+	fi
+	stop_proc legacy
+	stop_primary "$P"
+done
+
 # ---- The pool of pre-forked children (zygote.c): requests go to a waiting child, which is
 # then refilled; retired when the primary's memory changes; replaced when it dies; gone with
 # the primary; off with DPDKMP_POOL=0.
