@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "maps.h"
 
@@ -117,4 +118,12 @@ const struct dpdkmp_map *dpdkmp_maps_find(const struct dpdkmp_map *v, size_t n, 
 		if (addr >= v[i].start && addr < v[i].end)
 			return &v[i];
 	return NULL;
+}
+
+int dpdkmp_maps_query(int maps_fd, struct procmap_query *q)
+{
+	if (maps_fd < 0)
+		return -EBADF;
+	q->size = sizeof(*q);
+	return ioctl(maps_fd, PROCMAP_QUERY, q) < 0 ? -errno : 0;
 }

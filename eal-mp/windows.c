@@ -14,11 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <linux/types.h>
 
 #include <rte_eal.h>
 #include <rte_memory.h>
@@ -143,27 +141,9 @@ static int verify_walk(const struct rte_memseg_list *msl, void *arg)
 	return 0;
 }
 
-/* PROCMAP_QUERY (Linux 6.11, include/uapi/linux/fs.h): the one mapping at an address, without
- * having the kernel print all of them. A secondary with 8 GiB has 4000 hugepage mappings;
- * reading /proc/self/maps for the few runtime files took 3 to 6 ms of its attach. */
-struct procmap_query {
-	__u64 size;
-	__u64 query_flags;
-	__u64 query_addr;
-	__u64 vma_start;
-	__u64 vma_end;
-	__u64 vma_flags;
-	__u64 vma_page_size;
-	__u64 vma_offset;
-	__u64 inode;
-	__u32 dev_major;
-	__u32 dev_minor;
-	__u32 vma_name_size;
-	__u32 build_id_size;
-	__u64 vma_name_addr;
-	__u64 build_id_addr;
-};
-#define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
+/* The runtime files are checked with PROCMAP_QUERY (maps.h), one ioctl each: a secondary with
+ * 8 GiB has 4000 hugepage mappings, and reading /proc/self/maps for the few runtime files took
+ * 3 to 6 ms of its attach. */
 
 /* Test hook (DPDKMP_TEST_VERIFY in the launcher's environment, words separated by commas):
  * "maps" checks through /proc/self/maps as on kernels without PROCMAP_QUERY; "wrong"
@@ -181,14 +161,15 @@ static int query_runfile(int fd, const struct dpdkmp_window *w, char *found, siz
 {
 	char name[PATH_MAX];
 	struct procmap_query q = {
-		.size = sizeof(q), .query_addr = w->addr,
+		.query_addr = w->addr,
 		.vma_name_size = sizeof(name), .vma_name_addr = (__u64)(uintptr_t)name,
 	};
 	const char *base;
+	int ret;
 
 	name[0] = '\0';
-	if (ioctl(fd, PROCMAP_QUERY, &q) < 0) {
-		if (errno == ENOTTY || errno == EINVAL || errno == E2BIG)
+	if ((ret = dpdkmp_maps_query(fd, &q)) < 0) {
+		if (ret == -ENOTTY || ret == -EINVAL || ret == -E2BIG)
 			return -ENOTTY;
 		snprintf(found, flen, "nothing");
 		return -EFAULT;

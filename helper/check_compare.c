@@ -19,10 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <linux/fs.h>
 
 #include "check_internal.h"
 #include "log.h"
@@ -32,39 +30,6 @@
 #define RETRY_DELAY_MS          200
 #define LOADER_MEMFD            "/memfd:dpdkmp:"
 
-#ifndef PROCMAP_QUERY
-/* PROCMAP_QUERY, Linux 6.11 (include/uapi/linux/fs.h): an ioctl on an open /proc/PID/maps that
- * answers for one address, with the file's build ID. Debian 12's kernel headers (6.1) lack it;
- * these are the kernel's names and layout, so this block goes away with newer headers. */
-#define PROCFS_IOCTL_MAGIC 'f'
-enum procmap_query_flags {
-	PROCMAP_QUERY_VMA_READABLE = 0x01,
-	PROCMAP_QUERY_VMA_WRITABLE = 0x02,
-	PROCMAP_QUERY_VMA_EXECUTABLE = 0x04,
-	PROCMAP_QUERY_VMA_SHARED = 0x08,
-	PROCMAP_QUERY_COVERING_OR_NEXT_VMA = 0x10,
-	PROCMAP_QUERY_FILE_BACKED_VMA = 0x20,
-};
-struct procmap_query {
-	__u64 size;
-	__u64 query_flags;      /* in */
-	__u64 query_addr;       /* in */
-	__u64 vma_start;        /* out */
-	__u64 vma_end;          /* out */
-	__u64 vma_flags;        /* out */
-	__u64 vma_page_size;    /* out */
-	__u64 vma_offset;       /* out */
-	__u64 inode;            /* out */
-	__u32 dev_major;        /* out */
-	__u32 dev_minor;        /* out */
-	__u32 vma_name_size;    /* in/out */
-	__u32 build_id_size;    /* in/out */
-	__u64 vma_name_addr;    /* in */
-	__u64 build_id_addr;    /* in */
-};
-#define PROCMAP_QUERY _IOWR(PROCFS_IOCTL_MAGIC, 17, struct procmap_query)
-#endif
-_Static_assert(sizeof(struct procmap_query) == 104, "struct procmap_query of Linux 6.11");
 
 /* The sides of one comparison: maps sorted by address, and an open maps fd for the ioctl. */
 struct side {
@@ -125,17 +90,15 @@ static void map_line(const struct dpdkmp_map *m, char *out, size_t len)
 int check_compare_build_id(int maps_fd, uint64_t addr, uint8_t *id, uint32_t *len)
 {
 	struct procmap_query q = {
-		.size = sizeof(q),
 		.query_flags = PROCMAP_QUERY_FILE_BACKED_VMA,
 		.query_addr = addr,
 		.build_id_size = BUILD_ID_MAX,
 		.build_id_addr = (uint64_t)(uintptr_t)id,
 	};
+	int ret = dpdkmp_maps_query(maps_fd, &q);
 
-	if (maps_fd < 0)
-		return -EBADF;
-	if (ioctl(maps_fd, PROCMAP_QUERY, &q) < 0)
-		return -errno;
+	if (ret < 0)
+		return ret;
 	*len = q.build_id_size;
 	return 0;
 }

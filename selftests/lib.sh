@@ -19,7 +19,8 @@
 #             pool_pids PREFIX | pool_settle PREFIX [N] | strace_family PREFIX (-p args:
 #             zygote and pool children)
 #             served_by_fork_server PREFIX LAUNCHER_PID
-#             wait_gone PID [SECS] | zygote_pid PREFIX | primary_pid PREFIX | runtime_dir PREFIX
+#             wait_gone PID [SECS] | zygote_pid PREFIX | status_field PREFIX FIELD
+#             primary_pid PREFIX | runtime_dir PREFIX
 #             $TMPD (scratch, removed at exit); aliases: unique_prefix, verdict NAME RC,
 #             diag_stream (stdin as diagnostics), primary_output PREFIX, wait_primary_line
 #
@@ -405,27 +406,25 @@ wait_primary_line()
 }
 
 # zygote_pid PREFIX: from `dpdkmp status --json`.
-zygote_pid()
+# status_field PREFIX FIELD: a number from `dpdkmp status --json` (zygote_pid, pool_waiting...)
+status_field()
 {
-	local pid
-	pid=$(run_timeout 10 "$DPDKMP" status --file-prefix "$1" --json 2>/dev/null |
-		sed -n 's/.*"zygote_pid":\([0-9][0-9]*\).*/\1/p')
-	[ -n "$pid" ] && echo "$pid"
+	local v
+	v=$(run_timeout 10 "$DPDKMP" status --file-prefix "$1" --json 2>/dev/null |
+		sed -n "s/.*\"$2\":\([0-9][0-9]*\).*/\1/p")
+	[ -n "$v" ] && echo "$v"
 }
+
+zygote_pid() { status_field "$1" zygote_pid; }
 
 # served_by_fork_server PREFIX LAUNCHER_PID: `dpdkmp status --json` lists a live secondary
 # whose launcher is LAUNCHER_PID (the program really runs in the fork server, not directly).
 # pool_pids PREFIX: the pre-forked children waiting in the zygote's pool (comm dpdkmp-pool)
 pool_pids()
 {
-	local z f
+	local z
 	z=$(zygote_pid "$1") || return 1
-	for f in /proc/[0-9]*/stat; do
-		# comm is field 2, in parentheses; ppid is the second field after it
-		awk -v z="$z" '{ c = $0; sub(/^[0-9]+ \(/, "", c); p = c; sub(/^.*\) /, "", p)
-			sub(/\).*$/, "", c); split(p, a, " ")
-			if (a[2] == z && c == "dpdkmp-pool") print $1 }' "$f" 2>/dev/null
-	done
+	ps -o pid=,comm= --ppid "$z" | awk '$2 == "dpdkmp-pool" { print $1 }'
 }
 
 # pool_settle PREFIX [N]: until N (default 2, DPDKMP_POOL's default) pool children wait, 10 s

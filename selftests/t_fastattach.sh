@@ -8,13 +8,18 @@
 
 PROBE=$PROGS/probe_secondary
 
-# start_fs PREFIX [ENV=VALUE...]: a hash_primary under dpdkmp with that environment.
+# start_fs PREFIX [ENV=VALUE...] [-- ARGS...]: a hash_primary of 64 MiB under dpdkmp with that
+# environment, ARGS added to its command line (EAL options, then -- and its own); bails out
+# if it does not come up.
 start_fs() {
-	local p=$1
+	local p=$1 env=() args=()
 	shift
-	start_primary "$p" env DPDKMP_LOG=info "$@" "$DPDKMP" primary -- "$PROGS/hash_primary" \
-		-l 0 --no-pci --file-prefix "$p" -m 64
-	wait_primary "$p" '^PRIMARY READY' && wait_socket "$p"
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do env+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	args=("$@")
+	start_primary "$p" env DPDKMP_LOG=info "${env[@]}" "$DPDKMP" primary -- \
+		"$PROGS/hash_primary" -l 0 --no-pci --file-prefix "$p" -m 64 "${args[@]}"
+	wait_primary "$p" '^PRIMARY READY' && wait_socket "$p" || bail_out "no primary ($*)"
 }
 topology() { # PREFIX [dpdkmp|classic] [ENV=VALUE...]: md5 of what EAL detected, or "none"
 	local p=$1 mode=$2 out
@@ -51,7 +56,7 @@ calls() {
 
 P=$(dpmp_prefix fast)
 # debug: the children's log level is the primary's (slot index check below)
-start_fs "$P" DPDKMP_LOG=debug || bail_out "no primary"
+start_fs "$P" DPDKMP_LOG=debug
 CLASSIC=$(topology "$P" classic)
 WITH=$(topology "$P" dpdkmp)
 WITHOUT=$(topology "$P" dpdkmp DPDKMP_NO_SHORTCUTS=1)
@@ -135,20 +140,23 @@ populates() { # PREFIX [ENV=VALUE...]: EAL segment mmap calls (MAP_POPULATE) of 
 	grep -c MAP_POPULATE "$TMPD/pop.strace"
 }
 hugemaps() { grep -F "/${1}map_" "/proc/$2/maps" | awk '{ print $1, $2, $3, $6 }' | sort; }
+# same_hugemaps PREFIX PID: PID maps the primary's hugepage files where the primary does (the
+# difference, if any, in $TMPD/h.diff); prints how many the primary maps
+same_hugemaps() {
+	hugemaps "$1" "$2" > "$TMPD/h.dp"
+	hugemaps "$1" "$(primary_pid "$1")" > "$TMPD/h.pri"
+	wc -l < "$TMPD/h.pri"
+	diff "$TMPD/h.dp" "$TMPD/h.pri" > "$TMPD/h.diff" && [ -s "$TMPD/h.pri" ]
+}
 # every mapping below 1 TiB (DPDK's windows): range, perms, path and smaps VmFlags
 winflags() {
 	awk '/^[0-9a-f]+-[0-9a-f]+ / { split($1, a, "-"); r = $1 " " $2 " " $6; keep = length(a[1]) <= 10 }
 	     /^VmFlags/ { if (keep) print r, $0 }' "/proc/$1/smaps"
 }
 secondary_pid() { sed -n 's/^READY pid=//p' "$(proc_log "$1")"; }
-status_field() { # PREFIX FIELD: a number from `dpdkmp status --json`
-	"$DPDKMP" status --file-prefix "$1" --json 2>/dev/null | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"
-}
 
 P=$(dpmp_prefix fast_mirror)
-start_primary "$P" env DPDKMP_LOG=info "$DPDKMP" primary -- "$PROGS/hash_primary" -l 0 --no-pci \
-	--file-prefix "$P" -m 64 -- --mem-grow 64
-wait_primary "$P" '^PRIMARY READY' && wait_socket "$P" || bail_out "no primary"
+start_fs "$P" -- -- --mem-grow 64
 PAGES=$(hugemaps "$P" "$(primary_pid "$P")" | wc -l)
 MS=$(status_field "$P" mirror_segments)
 MB=$(status_field "$P" mirror_bytes)
@@ -194,11 +202,9 @@ if wait_log "$P.primary" '^GROW ok' 30; then
 	fi
 	start_proc grown 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- wait
 	if wait_log grown '^READY' 30; then
-		hugemaps "$P" "$(secondary_pid grown)" > "$TMPD/h.dp"
-		hugemaps "$P" "$(primary_pid "$P")" > "$TMPD/h.pri"
-		[ "$(wc -l < "$TMPD/h.dp")" -eq "$GROWN" ] && cmp -s "$TMPD/h.dp" "$TMPD/h.pri"
-		result $? "grown: a new secondary maps the primary's $GROWN hugepages at its addresses" \
-			"$(diff "$TMPD/h.dp" "$TMPD/h.pri" | head -5)"
+		N=$(same_hugemaps "$P" "$(secondary_pid grown)")
+		result $? "grown: a new secondary maps the primary's $N hugepages at its addresses" \
+			"$(head -5 "$TMPD/h.diff")"
 	else
 		not_ok "grown: secondary ready" "$(cat "$(proc_log grown)")"
 	fi
@@ -228,9 +234,7 @@ stop_primary "$P"
 # the memory events are sent without blocking, for a second at most, then the mirror stops.
 # (A small send buffer makes the events overflow it: DPDKMP_TEST_SEGMENTS_SNDBUF.)
 P=$(dpmp_prefix fast_stopped)
-start_primary "$P" env DPDKMP_TEST_SEGMENTS_SNDBUF=8192 "$DPDKMP" primary -- "$PROGS/hash_primary" \
-	-l 0 --no-pci --file-prefix "$P" -m 64 -- --mem-grow 1024
-wait_primary "$P" '^PRIMARY READY' && wait_socket "$P" || bail_out "no primary"
+start_fs "$P" DPDKMP_TEST_SEGMENTS_SNDBUF=8192 -- -- --mem-grow 1024
 Z=$(zygote_pid "$P")
 kill -STOP "$Z"
 T0=$EPOCHREALTIME
@@ -249,11 +253,9 @@ for _ in $(seq 50); do [ "$(status_field "$P" mirror_segments)" = 0 ] && break; 
 result $? "  the resumed zygote drops the mirror ($(status_field "$P" mirror_segments) segments)"
 start_proc stopped 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- wait
 if wait_log stopped '^READY' 30; then
-	hugemaps "$P" "$(secondary_pid stopped)" > "$TMPD/h.dp"
-	hugemaps "$P" "$(primary_pid "$P")" > "$TMPD/h.pri"
-	cmp -s "$TMPD/h.dp" "$TMPD/h.pri"
-	result $? "  and after it resumes, a secondary maps the primary's $(wc -l < "$TMPD/h.pri") hugepages (mirror: $(status_field "$P" mirror_segments) segments)" \
-		"$(diff "$TMPD/h.dp" "$TMPD/h.pri" | head -5)"
+	N=$(same_hugemaps "$P" "$(secondary_pid stopped)")
+	result $? "  and after it resumes, a secondary maps the primary's $N hugepages (mirror: $(status_field "$P" mirror_segments) segments)" \
+		"$(head -5 "$TMPD/h.diff")"
 else
 	not_ok "  and after it resumes, a secondary attaches" "$(cat "$(proc_log stopped)")"
 fi
@@ -266,16 +268,12 @@ stop_primary "$P"
 for mode in "--legacy-mem" "--legacy-mem --single-file-segments"; do
 	P=$(dpmp_prefix fast_legacy)
 	# shellcheck disable=SC2086
-	start_primary "$P" "$DPDKMP" primary -- "$PROGS/hash_primary" -l 0 --no-pci \
-		--file-prefix "$P" -m 64 $mode
-	wait_primary "$P" '^PRIMARY READY' && wait_socket "$P" || bail_out "no primary ($mode)"
+	start_fs "$P" -- $mode
 	start_proc legacy 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- wait
 	if wait_log legacy '^READY' 30; then
-		hugemaps "$P" "$(secondary_pid legacy)" > "$TMPD/h.dp"
-		hugemaps "$P" "$(primary_pid "$P")" > "$TMPD/h.pri"
-		[ -s "$TMPD/h.pri" ] && cmp -s "$TMPD/h.dp" "$TMPD/h.pri"
-		result $? "$mode: a secondary maps the primary's hugepages at its addresses (mirror: $(status_field "$P" mirror_segments) segments)" \
-			"$(diff "$TMPD/h.dp" "$TMPD/h.pri" | head -5)"
+		N=$(same_hugemaps "$P" "$(secondary_pid legacy)")
+		result $? "$mode: a secondary maps the primary's $N hugepages at its addresses (mirror: $(status_field "$P" mirror_segments) segments)" \
+			"$(head -5 "$TMPD/h.diff")"
 	else
 		not_ok "$mode: a secondary attaches" "$(cat "$(proc_log legacy)")"
 	fi
@@ -287,19 +285,14 @@ done
 # then refilled; retired when the primary's memory changes; replaced when it dies; gone with
 # the primary; off with DPDKMP_POOL=0.
 pool_wait() { # PREFIX N: until N pool children wait (10 s); prints their pids
-	local i pids
-	for i in $(seq 100); do
-		pids=$(pool_pids "$1")
-		[ "$(wc -w <<< "$pids")" -eq "$2" ] && { echo $pids; return 0; }
-		sleep 0.1
-	done
-	echo $pids
-	return 1
+	local rc
+	pool_settle "$1" "$2"
+	rc=$?
+	echo $(pool_pids "$1")
+	return $rc
 }
 P=$(dpmp_prefix fast_pool)
-start_primary "$P" env DPDKMP_LOG=info "$DPDKMP" primary -- "$PROGS/hash_primary" -l 0 --no-pci \
-	--file-prefix "$P" -m 64 -- --mem-grow 64
-wait_primary "$P" '^PRIMARY READY' && wait_socket "$P" || bail_out "no primary"
+start_fs "$P" -- -- --mem-grow 64
 POOL=$(pool_wait "$P" 2)
 PW=$(status_field "$P" pool_waiting)
 [ -n "$POOL" ] && [ "$PW" = 2 ]
@@ -343,9 +336,7 @@ for p in $NEW; do wait_gone "$p" 10 || gone=0; done
 result $((1 - gone)) "pool: no pool child outlives the primary"
 
 P=$(dpmp_prefix fast_nopool)
-start_primary "$P" env DPDKMP_POOL=0 "$DPDKMP" primary -- "$PROGS/hash_primary" -l 0 --no-pci \
-	--file-prefix "$P" -m 64
-wait_primary "$P" '^PRIMARY READY' && wait_socket "$P" || bail_out "no primary"
+start_fs "$P" DPDKMP_POOL=0
 sleep 0.5
 NP=$(pool_pids "$P")
 run_timeout 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- exit 3 > /dev/null 2>&1
@@ -356,7 +347,7 @@ stop_primary "$P"
 
 # A snapshot that no longer matches the system: noticed, said, and EAL probes for real.
 P=$(dpmp_prefix fast_stale)
-start_fs "$P" DPDKMP_TEST_STALE_SNAPSHOT=1 || bail_out "no primary"
+start_fs "$P" DPDKMP_TEST_STALE_SNAPSHOT=1
 STALE=$(topology "$P" dpdkmp)
 [ "$STALE" = "$CLASSIC" ]
 result $? "stale snapshot: EAL still detects the same topology ($STALE)"
