@@ -240,6 +240,7 @@ void dpdkmp_child_pooled(int sock, int run_fd, const struct dpdkmp_winset *ws,
 	 * secondary: default dispositions while waiting too. */
 	reset_signals();
 	prctl(PR_SET_NAME, "dpdkmp-pool");
+	dpdkmp_segments_prefault();
 	do
 		ret = dpdkmp_recv(sock, &m);
 	while (ret == -EINTR);

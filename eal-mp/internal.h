@@ -40,6 +40,7 @@ void dpdkmp_segments_unmap_all(void);
 size_t dpdkmp_segments_count(void);
 uint64_t dpdkmp_segments_bytes(void);
 uint64_t dpdkmp_segments_end_in(uint64_t addr, uint64_t len);
+void dpdkmp_segments_prefault(void);
 void dpdkmp_segments_begin(uint32_t primary_flags);
 void dpdkmp_segments_end(void);
 int dpdkmp_segments_held(uint32_t window);

@@ -49,6 +49,16 @@ static struct {
 	uint32_t held;          /* bit i: memseg window i kept reserved for EAL's request */
 	uint32_t given;         /* bit i: EAL has reserved window i (gaps are EAL's) */
 	int iova_pa;            /* answer rte_mem_virt2iova from the primary's IOVAs */
+	int numa_probe, numa_probe_errno;
+	/* child, during EAL init: the files of EAL's fds seen by the mapping check, so that a
+	 * file mapped page by page (single file segments) is looked at once; forgotten when EAL
+	 * closes the fd */
+	struct known_fd {
+		int fd;
+		dev_t dev;
+		ino_t ino;
+	} known[8];
+	unsigned int nknown;
 } sm;
 
 /* The mapping system calls themselves: the interposers below must not call themselves. */
@@ -117,6 +127,21 @@ static void forget(uint64_t addr, uint64_t len)
 void dpdkmp_segments_init(const struct dpdkmp_winset *ws)
 {
 	sm.ws = ws;
+	/* The answer to libnuma's numa_available() probe, asked once (see get_mempolicy). */
+	sm.numa_probe = (int)syscall(SYS_get_mempolicy, NULL, NULL, 0UL, NULL, 0U);
+	sm.numa_probe_errno = sm.numa_probe < 0 ? errno : 0;
+}
+
+/* A waiting pool child (zygote.c) faults the mirrored pages in before any request: fork
+ * copies no page tables of shared hugetlb mappings, and EAL writes to each page it maps, which
+ * would fault each one during its init. A read maps a page of a shared writable mapping
+ * writable, and changes nothing in it. */
+void dpdkmp_segments_prefault(void)
+{
+	if (getenv("DPDKMP_TEST_NO_PREFAULT"))
+		return;
+	for (size_t i = 0; i < sm.n; i++)
+		(void)*(volatile const char *)(uintptr_t)sm.v[i].addr;
 }
 
 static int add_one(const struct dpdkmp_seg *s, int fd, const struct stat *st)
@@ -286,6 +311,7 @@ void dpdkmp_segments_end(void)
 		if ((sm.held >> w & 1) && !(sm.given >> w & 1))
 			dpdkmp_window_release_gaps(&sm.ws->w[w]);
 	sm.on = 0;
+	sm.nknown = 0;
 }
 
 /* Calls fn on each part of [addr, addr+len) that holds no mirrored segment kept for EAL. */
@@ -348,6 +374,22 @@ static int held_window(const void *addr, size_t len)
 	return -1;
 }
 
+/* The device and inode of EAL's fd, from one fstat per fd until EAL closes it. */
+static const struct known_fd *known_file(int fd)
+{
+	struct known_fd *k;
+	struct stat st;
+
+	for (unsigned int i = 0; i < sm.nknown && i < 8; i++)
+		if (sm.known[i].fd == fd)
+			return &sm.known[i];
+	if (fstat(fd, &st) < 0)
+		return NULL;
+	k = &sm.known[sm.nknown++ % 8];
+	*k = (struct known_fd){ .fd = fd, .dev = st.st_dev, .ino = st.st_ino };
+	return k;
+}
+
 static void *map_call(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	uint64_t a = (uint64_t)(uintptr_t)addr;
@@ -370,11 +412,11 @@ static void *map_call(void *addr, size_t len, int prot, int flags, int fd, off_t
 	if (sm.on && fd >= 0 && prot == (PROT_READ | PROT_WRITE) &&
 	    flags == (MAP_SHARED | MAP_POPULATE | MAP_FIXED)) {
 		struct seg *e = find(a);
-		struct stat st;
+		const struct known_fd *k;
 
 		if (e && !e->claimed && !e->gone && e->addr == a && e->len == len &&
-		    e->off == (uint64_t)off && fstat(fd, &st) == 0 && st.st_dev == e->dev &&
-		    st.st_ino == e->ino) {
+		    e->off == (uint64_t)off && (k = known_file(fd)) && k->dev == e->dev &&
+		    k->ino == e->ino) {
 			e->claimed = 1;
 			return addr;
 		}
@@ -414,6 +456,44 @@ int madvise(void *addr, size_t len, int advice)
 	    (sm.given >> w & 1))
 		return each_gap((uint64_t)(uintptr_t)addr, len, gap_madvise, &advice) < 0 ? -1 : 0;
 	return (int)syscall(SYS_madvise, addr, len, advice);
+}
+
+typedef int (*close_fn)(int);
+
+/* EAL closes its fds with close(); one it closes is no longer the file the mapping check saw
+ * (an fd closed another way during EAL's init would have to be reused for another file
+ * between two of EAL's mapping calls with it, which EAL never does). */
+int close(int fd)
+{
+	static close_fn real;
+
+	if (sm.on)
+		for (unsigned int i = 0; i < sm.nknown && i < 8; i++)
+			if (sm.known[i].fd == fd)
+				sm.known[i].fd = -1;
+	if (!real) {
+		real = (close_fn)dlsym(RTLD_NEXT, "close");
+		if (!real)
+			return (int)syscall(SYS_close, fd);
+	}
+	return real(fd);
+}
+
+/* libnuma's system call wrapper, which EAL calls for each page it maps: once through
+ * numa_available() (all arguments 0: "is there NUMA?", whose answer depends only on the
+ * kernel), and once for the node of the page, which is always asked. */
+long get_mempolicy(int *mode, unsigned long *nmask, unsigned long maxnode, void *addr,
+		   unsigned int flags);
+
+long get_mempolicy(int *mode, unsigned long *nmask, unsigned long maxnode, void *addr,
+		   unsigned int flags)
+{
+	if (sm.on && !mode && !nmask && !maxnode && !addr && !flags) {
+		if (sm.numa_probe < 0)
+			errno = sm.numa_probe_errno;
+		return sm.numa_probe;
+	}
+	return syscall(SYS_get_mempolicy, mode, nmask, maxnode, addr, flags);
 }
 
 typedef rte_iova_t (*virt2iova_fn)(const void *);

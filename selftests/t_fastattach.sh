@@ -125,20 +125,26 @@ stop_primary "$P"
 # child's EAL finds them. Exact: the same mappings, with the same flags, as a classic
 # secondary's; the mirror follows the primary's allocations and frees; a mirror that does not
 # match the files is not used.
-populates() { # PREFIX [ENV=VALUE...]: EAL segment mmap calls (MAP_POPULATE) of one dpdkmp attach
-	local p=$1 st
-	shift
+# traced PREFIX SYSCALL REGEX [ENV=VALUE...]: how many SYSCALL calls matching REGEX (strace
+# -y: fds shown with their paths) one dpdkmp attach makes
+traced() {
+	local p=$1 sc=$2 re=$3 st
+	shift 3
 	# shellcheck disable=SC2046
-	strace -f -e trace=mmap $(strace_family "$p") -o "$TMPD/pop.strace" 2>/dev/null &
+	strace -f -y -e trace="$sc" $(strace_family "$p") -o "$TMPD/traced.strace" 2>/dev/null &
 	st=$!
 	sleep 1
 	env "$@" timeout -k 5 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$p" \
-		-- exit 0 > /dev/null 2> "$TMPD/pop.err" || echo "attach failed: $(cat "$TMPD/pop.err")" >&2
+		-- exit 0 > /dev/null 2> "$TMPD/traced.err" || echo "attach failed: $(cat "$TMPD/traced.err")" >&2
 	sleep 0.3
 	kill -TERM "$st"
 	wait "$st"
-	grep -c MAP_POPULATE "$TMPD/pop.strace"
+	grep -cE "$re" "$TMPD/traced.strace"
 }
+# EAL's segment mmap calls (MAP_POPULATE) of one dpdkmp attach
+populates() { local p=$1; shift; traced "$p" mmap MAP_POPULATE "$@"; }
+# the mapping check's fstat of EAL's hugepage fds
+fstats() { local p=$1; shift; traced "$p" newfstatat "map_[0-9-]*>, \"\", .*AT_EMPTY_PATH" "$@"; }
 hugemaps() { grep -F "/${1}map_" "/proc/$2/maps" | awk '{ print $1, $2, $3, $6 }' | sort; }
 # same_hugemaps PREFIX PID: PID maps the primary's hugepage files where the primary does (the
 # difference, if any, in $TMPD/h.diff); prints how many the primary maps
@@ -167,10 +173,17 @@ if command -v strace > /dev/null; then
 	ON=$(populates "$P")
 	OFF=$(populates "$P" DPDKMP_NO_SHORTCUTS=1)
 	STALE=$(populates "$P" DPDKMP_TEST_STALE_SEGMENTS=1)
-	[ "$ON" -eq 0 ] && [ "$OFF" -ge "$PAGES" ] && [ "$STALE" -ge "$PAGES" ]
-	result $? "mirror: EAL maps $ON of $PAGES hugepages itself ($OFF without shortcuts, $STALE with a stale mirror)"
+	FS=$(fstats "$P")
+	[ "$ON" -eq 0 ] && [ "$OFF" -ge "$PAGES" ] && [ "$STALE" -ge "$PAGES" ] && [ "$FS" -eq "$PAGES" ]
+	result $? "mirror: EAL maps $ON of $PAGES hugepages itself ($OFF without shortcuts, $STALE with a stale mirror); $FS files checked"
+	# numa_available()'s probe is answered; the node of each page is still asked.
+	G_ON=$(calls "$P" get_mempolicy)
+	G_OFF=$(calls "$P" get_mempolicy DPDKMP_NO_SHORTCUTS=1)
+	[ "$G_ON" -ge "$PAGES" ] && [ "$G_ON" -lt $((PAGES + 8)) ] && [ "$G_OFF" -ge $((2 * PAGES)) ]
+	result $? "mirror: $G_ON get_mempolicy calls for $PAGES pages ($G_OFF without shortcuts)"
 else
 	skip "mirror: EAL maps no hugepage itself" "strace is not installed"
+	skip "mirror: numa_available's probe is answered" "strace is not installed"
 fi
 for how in mirror stale; do
 	env=(); [ $how = stale ] && env=(DPDKMP_TEST_STALE_SEGMENTS=1)
@@ -281,6 +294,30 @@ for mode in "--legacy-mem" "--legacy-mem --single-file-segments"; do
 	stop_primary "$P"
 done
 
+# Single file segments (one file per memseg list, a page at each offset): the mirror holds
+# them all, EAL maps none itself and looks at each of its 4 files once (not once per page);
+# the mappings are the primary's.
+P=$(dpmp_prefix fast_sfs)
+start_fs "$P" -- --single-file-segments
+if command -v strace > /dev/null; then
+	N=$(populates "$P")
+	FS=$(fstats "$P")
+	[ "$N" -eq 0 ] && [ "$FS" -ge 1 ] && [ "$FS" -le 4 ]
+	result $? "single file segments: EAL maps $N hugepages itself; $FS fstat of its file by the mapping check for 32 pages"
+else
+	skip "single file segments: EAL maps no hugepage itself" "strace is not installed"
+fi
+start_proc sfs 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- wait
+if wait_log sfs '^READY' 30; then
+	N=$(same_hugemaps "$P" "$(secondary_pid sfs)")
+	result $? "single file segments: a secondary maps the primary's $N hugepage ranges at its addresses" \
+		"$(head -5 "$TMPD/h.diff")"
+else
+	not_ok "single file segments: a secondary attaches" "$(cat "$(proc_log sfs)")"
+fi
+stop_proc sfs
+stop_primary "$P"
+
 # ---- The pool of pre-forked children (zygote.c): requests go to a waiting child, which is
 # then refilled; retired when the primary's memory changes; replaced when it dies; gone with
 # the primary; off with DPDKMP_POOL=0.
@@ -294,6 +331,7 @@ pool_wait() { # PREFIX N: until N pool children wait (10 s); prints their pids
 P=$(dpmp_prefix fast_pool)
 start_fs "$P" -- -- --mem-grow 64
 POOL=$(pool_wait "$P" 2)
+PAGES=$(hugemaps "$P" "$(primary_pid "$P")" | wc -l)
 PW=$(status_field "$P" pool_waiting)
 [ -n "$POOL" ] && [ "$PW" = 2 ]
 result $? "pool: 2 children wait by default ($POOL), dpdkmp status says $PW"
@@ -304,6 +342,16 @@ for p in $POOL; do
 done
 [ -n "$POOL" ] && [ -z "$bad" ]
 result $? "pool: each waiting child holds 5 fds (stdio, its socket, its run pipe)" "fd counts:$bad"
+# A waiting child has faulted the mirrored pages in (fork copies no page tables of shared
+# hugetlb mappings), so that EAL's first write to each page does not fault.
+hugetlb_kb() { awk '/^Shared_Hugetlb:/ { s += $2 } END { print s + 0 }' "/proc/$1/smaps"; }
+bad=
+for p in $POOL; do
+	n=$(hugetlb_kb "$p")
+	[ "$n" -eq $((PAGES * 2048)) ] || bad="$bad $p:${n}kB"
+done
+[ -n "$POOL" ] && [ -z "$bad" ]
+result $? "pool: each waiting child has the $PAGES mirrored pages faulted in" "Shared_Hugetlb:$bad"
 start_proc pooled 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- wait
 wait_log pooled '^READY' 30
 SP=$(secondary_pid pooled)
