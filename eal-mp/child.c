@@ -30,6 +30,7 @@
 
 #define EXE_FD 1023     /* below the smallest usual RLIMIT_NOFILE soft limit (1024) */
 #define RUN_FD 1022     /* tells the zygote that loading is over (see dpdkmp_child_eal_init) */
+_Static_assert(EXE_FD + 1 == DPDKMP_PREPARED_FD_BASE, "prepared fds follow EXE_FD");
 
 int dpdkmp_in_child;
 static const struct dpdkmp_winset *child_windows;
@@ -112,7 +113,8 @@ static void install_fds(int stdio[3], int exe_fd, int run_fd)
 	if (dup3(tmp[3], EXE_FD, O_CLOEXEC) < 0 || dup3(tmp[4], RUN_FD, O_CLOEXEC) < 0)
 		die("dup3: %s", strerror(errno));
 	syscall(SYS_close_range, 3u, (unsigned int)RUN_FD - 1, 0u);
-	syscall(SYS_close_range, (unsigned int)EXE_FD + 1, ~0u, 0u);
+	/* A pool child's prepared hugepage files (initfiles.c) sit right above EXE_FD. */
+	syscall(SYS_close_range, (unsigned int)dpdkmp_initfiles_fd_end(), ~0u, 0u);
 }
 
 /* The primary's argument area (fields 48 and 49 of /proc/self/stat), inherited through
@@ -241,6 +243,7 @@ void dpdkmp_child_pooled(int sock, int run_fd, const struct dpdkmp_winset *ws,
 	reset_signals();
 	prctl(PR_SET_NAME, "dpdkmp-pool");
 	dpdkmp_segments_prefault();
+	dpdkmp_initfiles_prepare();
 	do
 		ret = dpdkmp_recv(sock, &m);
 	while (ret == -EINTR);
@@ -307,12 +310,14 @@ int dpdkmp_child_eal_init(dpdkmp_eal_init_fn real, int argc, char **argv)
 	}
 	phase(PH_INIT);
 	dpdkmp_shortcuts_begin();
+	dpdkmp_initfiles_begin(child_windows && !dpdkmp_shortcuts_disabled());
 	if (child_windows) {
 		if (!dpdkmp_shortcuts_disabled())
 			dpdkmp_segments_begin(child_primary_flags);
 		dpdkmp_windows_release(child_windows);
 	}
 	ret = real_init(real, argc, argv);
+	dpdkmp_initfiles_end();
 	dpdkmp_segments_end();
 	dpdkmp_shortcuts_end();
 	phase(PH_INITED);

@@ -41,10 +41,22 @@ size_t dpdkmp_segments_count(void);
 uint64_t dpdkmp_segments_bytes(void);
 uint64_t dpdkmp_segments_end_in(uint64_t addr, uint64_t len);
 void dpdkmp_segments_prefault(void);
+void dpdkmp_segments_each_file(void (*fn)(const char *path, dev_t dev, ino_t ino, void *arg),
+			       void *arg);
+void dpdkmp_segments_know(int fd, dev_t dev, ino_t ino);
 void dpdkmp_segments_begin(uint32_t primary_flags);
 void dpdkmp_segments_end(void);
 int dpdkmp_segments_held(uint32_t window);
 void dpdkmp_window_release_gaps(const struct dpdkmp_window *w);
+
+/* initfiles.c: the files a child's EAL init opens: a waiting pool child's own descriptions of
+ * the mirrored hugepage files, and the runtime directory's lock around a new fbarray file */
+#define DPDKMP_PREPARED_FD_BASE 1024    /* the first prepared fd; child.c keeps its fds below */
+void dpdkmp_initfiles_prepare(void);
+int dpdkmp_initfiles_fd_end(void);
+void dpdkmp_initfiles_begin(int use_prepared);
+void dpdkmp_initfiles_end(void);
+void dpdkmp_initfiles_closed(int fd);
 
 /* interpose.c */
 extern dpdkmp_main_fn dpdkmp_primary_main;

@@ -14,6 +14,7 @@
  * goes to the kernel, and whatever EAL did not claim is put back as EAL's reservation. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ struct seg {
 	uint64_t iova;
 	dev_t dev;
 	ino_t ino;
+	char *path;             /* the file's name when mirrored, or NULL (initfiles.c) */
 	uint8_t claimed;        /* child: EAL mapped it (kept) */
 	uint8_t gone;           /* child: replaced by a real mapping call */
 };
@@ -116,6 +118,7 @@ static void forget(uint64_t addr, uint64_t len)
 
 	while (j < sm.n && sm.v[j].addr < addr + len) {
 		reserve(sm.v[j].addr, sm.v[j].len);
+		free(sm.v[j].path);
 		j++;
 	}
 	memmove(&sm.v[i], &sm.v[j], (sm.n - j) * sizeof(sm.v[0]));
@@ -144,7 +147,7 @@ void dpdkmp_segments_prefault(void)
 		(void)*(volatile const char *)(uintptr_t)sm.v[i].addr;
 }
 
-static int add_one(const struct dpdkmp_seg *s, int fd, const struct stat *st)
+static int add_one(const struct dpdkmp_seg *s, int fd, const struct stat *st, const char *path)
 {
 	struct seg *e;
 	size_t i;
@@ -172,9 +175,23 @@ static int add_one(const struct dpdkmp_seg *s, int fd, const struct stat *st)
 	memmove(&sm.v[i + 1], &sm.v[i], (sm.n - i) * sizeof(sm.v[0]));
 	e = &sm.v[i];
 	*e = (struct seg){ .addr = s->addr, .len = s->len, .off = s->offset, .iova = s->iova,
-			   .dev = st->st_dev, .ino = st->st_ino };
+			   .dev = st->st_dev, .ino = st->st_ino, .path = path ? strdup(path) : NULL };
 	sm.n++;
 	return 0;
+}
+
+/* The name a primary's file has now (what EAL builds to open it), or NULL: unlinked. */
+static char *file_name(const char *proc_fd)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink(proc_fd, buf, sizeof(buf) - 1);
+
+	if (n <= 0 || buf[0] != '/')
+		return NULL;
+	buf[n] = '\0';
+	if (n > 10 && !strcmp(buf + n - 10, " (deleted)"))
+		return NULL;
+	return strdup(buf);
 }
 
 void dpdkmp_segments_apply(const struct dpdkmp_segments *h, const struct dpdkmp_seg *s,
@@ -182,6 +199,7 @@ void dpdkmp_segments_apply(const struct dpdkmp_segments *h, const struct dpdkmp_
 {
 	int own[DPDKMP_MAX_FDS];
 	struct stat st[DPDKMP_MAX_FDS];
+	char *name[DPDKMP_MAX_FDS];
 	unsigned int failed = 0;
 	int first_err = 0;
 
@@ -201,16 +219,20 @@ void dpdkmp_segments_apply(const struct dpdkmp_segments *h, const struct dpdkmp_
 			close(own[f]);
 			own[f] = -1;
 		}
+		name[f] = own[f] >= 0 ? file_name(path) : NULL;
 	}
 	for (uint32_t i = 0; i < h->nsegs; i++) {
-		int ret = own[s[i].fd] < 0 ? -EBADF : add_one(&s[i], own[s[i].fd], &st[s[i].fd]);
+		int ret = own[s[i].fd] < 0 ? -EBADF :
+			  add_one(&s[i], own[s[i].fd], &st[s[i].fd], name[s[i].fd]);
 
 		if (ret < 0 && !failed++)
 			first_err = -ret;
 	}
-	for (uint32_t f = 0; f < nfds; f++)
+	for (uint32_t f = 0; f < nfds; f++) {
 		if (own[f] >= 0)
 			close(own[f]);
+		free(name[f]);
+	}
 	if (failed)
 		DPDKMP_WARN("%u of %u hugepage segments not mirrored (first error: %s); "
 			    "secondaries map them themselves", failed, h->nsegs, strerror(first_err));
@@ -226,9 +248,26 @@ void dpdkmp_segments_drop_all(void)
  * primary may free. */
 void dpdkmp_segments_unmap_all(void)
 {
-	for (size_t i = 0; i < sm.n; i++)
+	for (size_t i = 0; i < sm.n; i++) {
 		syscall(SYS_munmap, (void *)(uintptr_t)sm.v[i].addr, sm.v[i].len);
+		free(sm.v[i].path);
+	}
 	sm.n = 0;
+}
+
+/* Calls fn once per mirrored file (a file's segments are neighbours: one page, or a memseg
+ * list of single file segments). */
+void dpdkmp_segments_each_file(void (*fn)(const char *path, dev_t dev, ino_t ino, void *arg),
+			       void *arg)
+{
+	for (size_t i = 0; i < sm.n; i++) {
+		const struct seg *e = &sm.v[i];
+
+		if (!e->path || (i > 0 && sm.v[i - 1].path && sm.v[i - 1].dev == e->dev &&
+				 sm.v[i - 1].ino == e->ino))
+			continue;
+		fn(e->path, e->dev, e->ino, arg);
+	}
 }
 
 /* The end of the last mirrored segment in [addr, addr+len), or addr when there is none. */
@@ -390,6 +429,12 @@ static const struct known_fd *known_file(int fd)
 	return k;
 }
 
+/* initfiles.c hands EAL an fd whose file it has just checked. */
+void dpdkmp_segments_know(int fd, dev_t dev, ino_t ino)
+{
+	sm.known[sm.nknown++ % 8] = (struct known_fd){ .fd = fd, .dev = dev, .ino = ino };
+}
+
 static void *map_call(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	uint64_t a = (uint64_t)(uintptr_t)addr;
@@ -460,23 +505,25 @@ int madvise(void *addr, size_t len, int advice)
 
 typedef int (*close_fn)(int);
 
+static close_fn real_close;
+
+/* Looked up at load: the sandboxed processes forked later must not need the dynamic linker. */
+__attribute__((constructor)) static void segments_resolve(void)
+{
+	real_close = (close_fn)dlsym(RTLD_NEXT, "close");
+}
+
 /* EAL closes its fds with close(); one it closes is no longer the file the mapping check saw
  * (an fd closed another way during EAL's init would have to be reused for another file
  * between two of EAL's mapping calls with it, which EAL never does). */
 int close(int fd)
 {
-	static close_fn real;
-
+	dpdkmp_initfiles_closed(fd);
 	if (sm.on)
 		for (unsigned int i = 0; i < sm.nknown && i < 8; i++)
 			if (sm.known[i].fd == fd)
 				sm.known[i].fd = -1;
-	if (!real) {
-		real = (close_fn)dlsym(RTLD_NEXT, "close");
-		if (!real)
-			return (int)syscall(SYS_close, fd);
-	}
-	return real(fd);
+	return real_close ? real_close(fd) : (int)syscall(SYS_close, fd);
 }
 
 /* libnuma's system call wrapper, which EAL calls for each page it maps: once through

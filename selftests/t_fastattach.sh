@@ -41,6 +41,7 @@ topology() { # PREFIX [dpdkmp|classic] [ENV=VALUE...]: md5 of what EAL detected,
 calls() {
 	local p=$1 name=$2 st n
 	shift 2
+	pool_settle "$p"        # a pool child forked while strace starts would not be traced
 	# shellcheck disable=SC2046
 	strace -f -c $(strace_family "$p") -o "$TMPD/calls.strace" 2>/dev/null &
 	st=$!
@@ -125,13 +126,15 @@ stop_primary "$P"
 # child's EAL finds them. Exact: the same mappings, with the same flags, as a classic
 # secondary's; the mirror follows the primary's allocations and frees; a mirror that does not
 # match the files is not used.
-# traced PREFIX SYSCALL REGEX [ENV=VALUE...]: how many SYSCALL calls matching REGEX (strace
-# -y: fds shown with their paths) one dpdkmp attach makes
+# traced PREFIX SYSCALLS REGEX [ENV=VALUE...]: how many calls matching REGEX (strace -y: fds
+# shown with their paths) the secondary of one dpdkmp attach makes (the process that takes a
+# lock on a hugepage file: not the pool children forked meanwhile)
 traced() {
-	local p=$1 sc=$2 re=$3 st
+	local p=$1 sc=$2 re=$3 st sp
 	shift 3
+	pool_settle "$p"
 	# shellcheck disable=SC2046
-	strace -f -y -e trace="$sc" $(strace_family "$p") -o "$TMPD/traced.strace" 2>/dev/null &
+	strace -f -y -e trace="flock,$sc" $(strace_family "$p") -o "$TMPD/traced.strace" 2>/dev/null &
 	st=$!
 	sleep 1
 	env "$@" timeout -k 5 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$p" \
@@ -139,12 +142,15 @@ traced() {
 	sleep 0.3
 	kill -TERM "$st"
 	wait "$st"
-	grep -cE "$re" "$TMPD/traced.strace"
+	sp=$(awk '/flock\(.*map_[0-9-]*>/ { print $1; exit }' "$TMPD/traced.strace")
+	awk -v p="${sp:-none}" '$1 == p' "$TMPD/traced.strace" | grep -cE "$re"
 }
 # EAL's segment mmap calls (MAP_POPULATE) of one dpdkmp attach
 populates() { local p=$1; shift; traced "$p" mmap MAP_POPULATE "$@"; }
 # the mapping check's fstat of EAL's hugepage fds
 fstats() { local p=$1; shift; traced "$p" newfstatat "map_[0-9-]*>, \"\", .*AT_EMPTY_PATH" "$@"; }
+# EAL's own opens of hugepage files
+opens() { local p=$1; shift; traced "$p" openat "map_[0-9-]*\", O_RDWR\|O_CREAT" "$@"; }
 hugemaps() { grep -F "/${1}map_" "/proc/$2/maps" | awk '{ print $1, $2, $3, $6 }' | sort; }
 # same_hugemaps PREFIX PID: PID maps the primary's hugepage files where the primary does (the
 # difference, if any, in $TMPD/h.diff); prints how many the primary maps
@@ -181,12 +187,31 @@ if command -v strace > /dev/null; then
 	G_OFF=$(calls "$P" get_mempolicy DPDKMP_NO_SHORTCUTS=1)
 	[ "$G_ON" -ge "$PAGES" ] && [ "$G_ON" -lt $((PAGES + 8)) ] && [ "$G_OFF" -ge $((2 * PAGES)) ]
 	result $? "mirror: $G_ON get_mempolicy calls for $PAGES pages ($G_OFF without shortcuts)"
+	# A waiting pool child's own descriptions of the files (prepared.c) are EAL's open.
+	O_ON=$(opens "$P")
+	O_STALE=$(opens "$P" DPDKMP_TEST_STALE_PREPARED=1)
+	O_OFF=$(opens "$P" DPDKMP_NO_SHORTCUTS=1)
+	[ "$O_ON" -eq 0 ] && [ "$O_STALE" -eq "$PAGES" ] && [ "$O_OFF" -eq "$PAGES" ]
+	result $? "prepared files: EAL opens $O_ON of $PAGES hugepage files itself ($O_STALE when the paths name other files, $O_OFF without shortcuts)"
 else
 	skip "mirror: EAL maps no hugepage itself" "strace is not installed"
 	skip "mirror: numa_available's probe is answered" "strace is not installed"
+	skip "prepared files: EAL opens no hugepage file itself" "strace is not installed"
 fi
-for how in mirror stale; do
-	env=(); [ $how = stale ] && env=(DPDKMP_TEST_STALE_SEGMENTS=1)
+# hugefds PID: each of its fds on a hugepage file (file, open flags and close-on-exec from
+# fdinfo, not the fd number), then how many shared flocks it holds
+hugefds() {
+	local f t
+	for f in /proc/"$1"/fd/*; do
+		t=$(readlink "$f") || continue
+		[[ $t == *map_* ]] && echo "$t $(awk '/^flags:/ { print $2 }' "/proc/$1/fdinfo/${f##*/}")"
+	done | sort
+	echo "flocks $(awk -v p="$1" '$2 == "FLOCK" && $4 == "READ" && $5 == p' /proc/locks | wc -l)"
+}
+for how in mirror stale stale-prepared; do
+	env=()
+	[ $how = stale ] && env=(DPDKMP_TEST_STALE_SEGMENTS=1)
+	[ $how = stale-prepared ] && env=(DPDKMP_TEST_STALE_PREPARED=1)
 	start_proc "$how.dp" 60 env "${env[@]}" "$DPDKMP" run -- "$PROBE" -l 1 --no-pci \
 		--file-prefix "$P" -- wait
 	start_proc "$how.cl" 60 "$PROBE" -l 1 --no-pci --file-prefix "$P" --proc-type=secondary -- wait
@@ -197,6 +222,11 @@ for how in mirror stale; do
 		[ -s "$TMPD/w.dp" ] && cmp -s "$TMPD/w.dp" "$TMPD/w.cl" && cmp -s "$TMPD/w.dp" "$TMPD/w.pri"
 		result $? "$how: every mapping in the windows ($(wc -l < "$TMPD/w.dp")) has the range, file and smaps flags of a classic secondary's and the primary's" \
 			"$(diff "$TMPD/w.dp" "$TMPD/w.cl" | head -5)" "$(diff "$TMPD/w.dp" "$TMPD/w.pri" | head -5)"
+		hugefds "$(secondary_pid "$how.dp")" > "$TMPD/f.dp"
+		hugefds "$(secondary_pid "$how.cl")" > "$TMPD/f.cl"
+		[ "$(grep -c map_ "$TMPD/f.dp")" -eq "$PAGES" ] && cmp -s "$TMPD/f.dp" "$TMPD/f.cl"
+		result $? "$how: the secondary's $(grep -c map_ "$TMPD/f.dp") hugepage fds (files, flags) and its $(sed -n 's/^flocks //p' "$TMPD/f.dp") shared flocks are a classic secondary's" \
+			"$(diff "$TMPD/f.dp" "$TMPD/f.cl" | head -5)"
 	else
 		not_ok "$how: secondaries ready" "$(cat "$(proc_log "$how.dp")" "$(proc_log "$how.cl")")"
 	fi
@@ -335,13 +365,31 @@ PAGES=$(hugemaps "$P" "$(primary_pid "$P")" | wc -l)
 PW=$(status_field "$P" pool_waiting)
 [ -n "$POOL" ] && [ "$PW" = 2 ]
 result $? "pool: 2 children wait by default ($POOL), dpdkmp status says $PW"
-bad=
-for p in $POOL; do
-	n=$(find "/proc/$p/fd" -mindepth 1 2>/dev/null | wc -l)
-	[ "$n" -eq 5 ] || bad="$bad $p:$n"
+# pool_fds PIDS: "pid:fds/close-on-exec/locks" of each waiting child that is not (yet) as
+# expected; a child forked moments ago may still be opening its files
+pool_fds() {
+	local p n c l f bad=
+	for p in "$@"; do
+		n=$(find "/proc/$p/fd" -mindepth 1 2>/dev/null | wc -l)
+		# the prepared files: close-on-exec (02000000 in fdinfo's octal flags), no lock
+		c=0
+		for f in /proc/"$p"/fd/*; do
+			[[ $(readlink "$f") == *map_* ]] || continue
+			(( 8#$(awk '/^flags:/ { print $2 }' "/proc/$p/fdinfo/${f##*/}") & 8#2000000 )) && c=$((c + 1))
+		done
+		l=$(awk -v p="$p" '$5 == p' /proc/locks | wc -l)
+		[ "$n" -eq $((5 + PAGES)) ] && [ "$c" -eq "$PAGES" ] && [ "$l" -eq 0 ] || bad="$bad $p:$n/$c/$l"
+	done
+	echo "$bad"
+}
+for _ in $(seq 20); do
+	bad=$(pool_fds $POOL)
+	[ -z "$bad" ] && break
+	sleep 0.1
 done
 [ -n "$POOL" ] && [ -z "$bad" ]
-result $? "pool: each waiting child holds 5 fds (stdio, its socket, its run pipe)" "fd counts:$bad"
+result $? "pool: each waiting child holds 5 fds (stdio, its socket, its run pipe) and one close-on-exec description of each of the $PAGES files, no lock" \
+	"fds/close-on-exec/locks:$bad"
 # A waiting child has faulted the mirrored pages in (fork copies no page tables of shared
 # hugetlb mappings), so that EAL's first write to each page does not fault.
 hugetlb_kb() { awk '/^Shared_Hugetlb:/ { s += $2 } END { print s + 0 }' "/proc/$1/smaps"; }
@@ -391,6 +439,42 @@ run_timeout 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- exi
 rc=$?
 [ -z "$NP" ] && [ $rc -eq 3 ]
 result $? "DPDKMP_POOL=0: no pool child, a secondary is forked for the request (exit $rc)"
+stop_primary "$P"
+
+# EAL's race between a secondary creating its private memseg arrays (fbarray files named after
+# its pid) and another process's end-of-init cleaning of the runtime directory, which removes
+# every fbarray file it can lock: one created and not locked yet is removed (and when the
+# cleaner holds its lock at the wrong moment, the secondary fails: "couldn't lock"). A dpdkmp
+# child holds the directory's lock from the create until its lock. DPDKMP_TEST_FBARRAY_DELAY_MS
+# widens the window; a classic secondary cleans the directory in it.
+P=$(dpmp_prefix fast_rundir)
+start_fs "$P"
+RD=$(runtime_dir "$P")
+# the primary's memseg arrays: fbarray_memseg-2048k-0-0 ...; a secondary's: ..._PID
+LISTS=$(find "$RD" -maxdepth 1 -regextype posix-extended -regex '.*/fbarray_memseg-[^_]*' | wc -l)
+for how in locked unlocked; do
+	env=(DPDKMP_TEST_FBARRAY_DELAY_MS=700)
+	[ $how = unlocked ] && env+=(DPDKMP_TEST_NO_RUNDIR_LOCK=1)
+	start_proc "rd.$how" 60 env "${env[@]}" "$DPDKMP" run -- "$PROBE" -l 1 --no-pci \
+		--file-prefix "$P" -- wait
+	for _ in $(seq 100); do
+		[ -n "$(find "$RD" -maxdepth 1 -regextype posix-extended \
+			-regex '.*/fbarray_memseg-[^_]*_[0-9]+')" ] && break
+		sleep 0.02
+	done
+	run_timeout 60 "$PROBE" -l 1 --no-pci --file-prefix "$P" --proc-type=secondary -- exit 0 \
+		> /dev/null 2>&1
+	if wait_log "rd.$how" '^READY' 30; then
+		SP=$(secondary_pid "rd.$how")
+		N=$(find "$RD" -maxdepth 1 -name "fbarray_memseg-*_$SP" | wc -l)
+	else
+		N=none
+	fi
+	[ $how = locked ] && R_LOCKED=$N || R_UNLOCKED=$N
+	stop_proc "rd.$how"
+done
+[ "$R_LOCKED" = "$LISTS" ] && [ "$R_UNLOCKED" != none ] && [ "$R_UNLOCKED" -lt "$LISTS" ]
+result $? "runtime directory: a classic secondary's cleaning keeps the $R_LOCKED of $LISTS new memseg array files of a dpdkmp secondary (removes $((LISTS - ${R_UNLOCKED/none/0})) without the directory lock)"
 stop_primary "$P"
 
 # A snapshot that no longer matches the system: noticed, said, and EAL probes for real.
