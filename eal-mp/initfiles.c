@@ -18,14 +18,15 @@
  *
  * 2. A new fbarray file in the runtime directory (a secondary's private memseg arrays, named
  *    after its pid): EAL creates it, then locks it. Every DPDK process ends its init by removing
- *    the fbarray files it can lock (eal_clean_runtime_dir, under the directory's flock); one
- *    that looks between the create and the lock removes the new file, and the secondary fails
- *    ("couldn't lock ...: Resource temporarily unavailable", docs/FAST-ATTACH.md). The child
- *    holds the directory's flock from before the create until EAL has locked the file. */
+ *    the fbarray files it can lock (eal_clean_runtime_dir); one that looks between the create
+ *    and the lock removes the new file, and the secondary fails ("couldn't lock ...: Resource
+ *    temporarily unavailable", docs/FAST-ATTACH.md). The child creates it under a name no
+ *    cleaner matches and renames it once EAL has locked it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -157,23 +158,13 @@ int dpdkmp_initfiles_fd_end(void)
 
 static struct {
 	int init;               /* EAL's init is running in this child */
-	int no_lock;            /* test hook DPDKMP_TEST_NO_RUNDIR_LOCK: EAL's race as it is */
-	int dir_fd;             /* the runtime directory, flocked, while fd is not locked yet */
-	int fd;
-} rf = { .dir_fd = -1, .fd = -1 };
+	int racy;               /* test hook DPDKMP_TEST_RACY_FBARRAY: EAL's create as it is */
+	int fd;                 /* EAL's new file, under a name no cleaner matches, until locked */
+	char tmp[PATH_MAX], path[PATH_MAX];
+} rf = { .fd = -1 };
 
 typedef int (*flock_fn)(int, int);
 static flock_fn real_flock;
-
-static void release_dir(void)
-{
-	int err = errno;
-
-	if (rf.dir_fd >= 0)
-		syscall(SYS_close, rf.dir_fd);  /* drops the directory's flock */
-	rf.dir_fd = rf.fd = -1;
-	errno = err;
-}
 
 static int is_fbarray(const char *path)
 {
@@ -182,31 +173,8 @@ static int is_fbarray(const char *path)
 	return slash && slash != path && !strncmp(slash + 1, "fbarray_", 8);
 }
 
-/* Before EAL's open(O_CREAT) of <runtime dir>/fbarray_*: the directory's flock, as EAL's own
- * cleaning of the directory takes it. */
-static int lock_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char dir[PATH_MAX];
-	int fd;
-
-	if ((size_t)(slash - path) >= sizeof(dir))
-		return -1;
-	memcpy(dir, path, (size_t)(slash - path));
-	dir[slash - path] = '\0';
-	fd = (int)syscall(SYS_openat, AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	while (syscall(SYS_flock, fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			syscall(SYS_close, fd);
-			return -1;
-		}
-	}
-	return fd;
-}
-
-/* Test hook: DPDKMP_TEST_FBARRAY_DELAY_MS holds a new fbarray file unlocked for that long. */
+/* Test hook: DPDKMP_TEST_FBARRAY_DELAY_MS makes EAL wait that long between its create of a
+ * new fbarray file and its lock. */
 static void test_delay(void)
 {
 	const char *v = getenv("DPDKMP_TEST_FBARRAY_DELAY_MS");
@@ -220,22 +188,63 @@ static void test_delay(void)
 	}
 }
 
+static int real_open_call(const char *path, int flags, mode_t mode);
+
+/* EAL's open(path, O_CREAT | O_RDWR, 0600) of a <runtime dir>/fbarray_* file that does not
+ * exist yet: made as <runtime dir>/.dpdkmp-PID-fbarray_..., a name no cleaner matches, and
+ * given its own name at EAL's flock of it (dpdkmp_flock), locked already. -1 (errno
+ * untouched) when the name exists (EAL then opens that file, as it would) or the temporary
+ * name cannot be made. */
+static int create_hidden(const char *path, int flags, mode_t mode)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	int err = errno, fd = -1;
+
+	if ((flags & O_EXCL) || strlen(path) >= sizeof(rf.path) ||
+	    syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) == 0 ||
+	    snprintf(rf.tmp, sizeof(rf.tmp), "%.*s/.dpdkmp-%d-%s", (int)(slash - path), path,
+		     (int)getpid(), slash + 1) >= (int)sizeof(rf.tmp))
+		goto out;
+	/* A leftover of a process of the same pid that died here. */
+	syscall(SYS_unlinkat, AT_FDCWD, rf.tmp, 0);
+	fd = real_open_call(rf.tmp, flags | O_EXCL, mode);
+	if (fd >= 0) {
+		rf.fd = fd;
+		strcpy(rf.path, path);
+	}
+out:
+	errno = err;
+	return fd;
+}
+
+/* The new file EAL made is locked (or failed to be): its name, or gone. */
+static void settle(int locked)
+{
+	int err = errno;
+
+	if (!locked || syscall(SYS_renameat2, AT_FDCWD, rf.tmp, AT_FDCWD, rf.path, 0) < 0)
+		syscall(SYS_unlinkat, AT_FDCWD, rf.tmp, 0);
+	rf.fd = -1;
+	errno = err;
+}
+
 int dpdkmp_flock(int fd, int op) __asm__("flock");
 
 int dpdkmp_flock(int fd, int op)
 {
 	int ret = real_flock ? real_flock(fd, op) : (int)syscall(SYS_flock, fd, op);
 
-	if (rf.dir_fd >= 0 && fd == rf.fd)
-		release_dir();
+	if (rf.fd >= 0 && fd == rf.fd)
+		settle(ret == 0);
 	return ret;
 }
 
-/* EAL closed fd without locking it (its error path). */
+/* EAL closed its new file without locking it (its error path). */
 void dpdkmp_initfiles_closed(int fd)
 {
-	if (rf.dir_fd >= 0 && fd == rf.fd)
-		release_dir();
+	if (rf.fd >= 0 && fd == rf.fd)
+		settle(0);
 }
 
 /* ---- in EAL's init ----------------------------------------------------------------- */
@@ -243,7 +252,7 @@ void dpdkmp_initfiles_closed(int fd)
 void dpdkmp_initfiles_begin(int use_prepared)
 {
 	rf.init = 1;
-	rf.no_lock = getenv("DPDKMP_TEST_NO_RUNDIR_LOCK") != NULL;
+	rf.racy = getenv("DPDKMP_TEST_RACY_FBARRAY") != NULL;
 	if (!use_prepared || !pr.n)
 		return;
 	/* Test hook: as if every path named another file now. */
@@ -258,7 +267,8 @@ void dpdkmp_initfiles_end(void)
 	struct stat st;
 
 	rf.init = 0;
-	release_dir();
+	if (rf.fd >= 0)
+		settle(0);
 	pr.on = 0;
 	for (size_t i = 0; i < pr.n; i++) {
 		struct prep *e = &pr.v[i];
@@ -362,31 +372,19 @@ static int real_open_call(const char *path, int flags, mode_t mode)
 
 static int open_call(const char *path, int flags, mode_t mode)
 {
-	int fd, dir_fd;
+	int fd;
 
 	if (pr.on && path && (fd = hand(path, flags)) >= 0)
 		return fd;
-	if (!rf.init || !path || !(flags & O_CREAT) || rf.dir_fd >= 0 || !is_fbarray(path))
+	if (!rf.init || !path || !(flags & O_CREAT) || rf.fd >= 0 || !is_fbarray(path))
 		return real_open_call(path, flags, mode);
-	/* Without the directory (cannot open or lock it), EAL's open as it is. */
-	dir_fd = rf.no_lock ? -1 : lock_dir_of(path);
-	fd = real_open_call(path, flags, mode);
-	if (fd < 0) {
-		int err = errno;
-
-		if (dir_fd >= 0)
-			syscall(SYS_close, dir_fd);
-		errno = err;
-		return fd;
-	}
-	if (dir_fd >= 0) {
-		rf.dir_fd = dir_fd;
-		rf.fd = fd;
-	}
-	test_delay();
+	fd = rf.racy ? -1 : create_hidden(path, flags, mode);
+	if (fd < 0)
+		fd = real_open_call(path, flags, mode);
+	if (fd >= 0)
+		test_delay();
 	return fd;
 }
-
 
 /* The mode argument, as glibc decides whether one was passed. */
 static mode_t mode_arg(int flags, va_list ap)

@@ -50,7 +50,7 @@ int dpdkmp_segments_held(uint32_t window);
 void dpdkmp_window_release_gaps(const struct dpdkmp_window *w);
 
 /* initfiles.c: the files a child's EAL init opens: a waiting pool child's own descriptions of
- * the mirrored hugepage files, and the runtime directory's lock around a new fbarray file */
+ * the mirrored hugepage files, and a new fbarray file kept from cleaners until EAL locks it */
 #define DPDKMP_PREPARED_FD_BASE 1024    /* the first prepared fd; child.c keeps its fds below */
 void dpdkmp_initfiles_prepare(void);
 int dpdkmp_initfiles_fd_end(void);

@@ -454,7 +454,7 @@ RD=$(runtime_dir "$P")
 LISTS=$(find "$RD" -maxdepth 1 -regextype posix-extended -regex '.*/fbarray_memseg-[^_]*' | wc -l)
 for how in locked unlocked; do
 	env=(DPDKMP_TEST_FBARRAY_DELAY_MS=700)
-	[ $how = unlocked ] && env+=(DPDKMP_TEST_NO_RUNDIR_LOCK=1)
+	[ $how = unlocked ] && env+=(DPDKMP_TEST_RACY_FBARRAY=1)
 	start_proc "rd.$how" 60 env "${env[@]}" "$DPDKMP" run -- "$PROBE" -l 1 --no-pci \
 		--file-prefix "$P" -- wait
 	for _ in $(seq 100); do
@@ -467,14 +467,21 @@ for how in locked unlocked; do
 	if wait_log "rd.$how" '^READY' 30; then
 		SP=$(secondary_pid "rd.$how")
 		N=$(find "$RD" -maxdepth 1 -name "fbarray_memseg-*_$SP" | wc -l)
+		# mode, owner, size and links: as the primary's files (made by EAL's own open)
+		[ $how = locked ] && PROPS=$(find "$RD" -maxdepth 1 -name "fbarray_memseg-*_$SP" \
+			-printf '%m %u %g %s %n\n' | sort -u)
 	else
 		N=none
 	fi
 	[ $how = locked ] && R_LOCKED=$N || R_UNLOCKED=$N
 	stop_proc "rd.$how"
 done
-[ "$R_LOCKED" = "$LISTS" ] && [ "$R_UNLOCKED" != none ] && [ "$R_UNLOCKED" -lt "$LISTS" ]
-result $? "runtime directory: a classic secondary's cleaning keeps the $R_LOCKED of $LISTS new memseg array files of a dpdkmp secondary (removes $((LISTS - ${R_UNLOCKED/none/0})) without the directory lock)"
+PRI_PROPS=$(find "$RD" -maxdepth 1 -regextype posix-extended -regex '.*/fbarray_memseg-[^_]*' \
+	-printf '%m %u %g %s %n\n' | sort -u)
+[ "$R_LOCKED" = "$LISTS" ] && [ "$R_UNLOCKED" != none ] && [ "$R_UNLOCKED" -lt "$LISTS" ] &&
+	[ "$PROPS" = "$PRI_PROPS" ]
+result $? "runtime directory: a classic secondary's cleaning keeps the $R_LOCKED of $LISTS new memseg array files of a dpdkmp secondary (removes $((LISTS - ${R_UNLOCKED/none/0})) when they are made as EAL makes them); mode, owner, size, links: $PROPS" \
+	"primary's: $PRI_PROPS"
 stop_primary "$P"
 
 # A snapshot that no longer matches the system: noticed, said, and EAL probes for real.
