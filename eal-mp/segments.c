@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/mempolicy.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -52,6 +53,7 @@ static struct {
 	uint32_t given;         /* bit i: EAL has reserved window i (gaps are EAL's) */
 	int iova_pa;            /* answer rte_mem_virt2iova from the primary's IOVAs */
 	int numa_probe, numa_probe_errno;
+	int one_node;           /* the kernel's possible NUMA nodes are node 0 alone */
 	/* child, during EAL init: the files of EAL's fds seen by the mapping check, so that a
 	 * file mapped page by page (single file segments) is looked at once; forgotten when EAL
 	 * closes the fd */
@@ -127,12 +129,25 @@ static void forget(uint64_t addr, uint64_t len)
 
 /* ---- zygote ------------------------------------------------------------------------ */
 
+/* The possible node mask is fixed at boot: with node 0 alone, every page is on node 0. */
+static int only_node0(void)
+{
+	char buf[16] = "";
+	int fd = open("/sys/devices/system/node/possible", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return n > 0 && !strcmp(buf, "0\n");
+}
+
 void dpdkmp_segments_init(const struct dpdkmp_winset *ws)
 {
 	sm.ws = ws;
 	/* The answer to libnuma's numa_available() probe, asked once (see get_mempolicy). */
 	sm.numa_probe = (int)syscall(SYS_get_mempolicy, NULL, NULL, 0UL, NULL, 0U);
 	sm.numa_probe_errno = sm.numa_probe < 0 ? errno : 0;
+	sm.one_node = only_node0();
 }
 
 /* A waiting pool child (zygote.c) faults the mirrored pages in before any request: fork
@@ -312,6 +327,8 @@ void dpdkmp_segments_begin(uint32_t primary_flags)
 	}
 	sm.on = 1;
 	sm.iova_pa = !!(primary_flags & DPDKMP_PRIMARY_IOVA_PA);
+	if (getenv("DPDKMP_TEST_ASK_NODE"))
+		sm.one_node = 0;        /* test hook: every page's node asked */
 	for (size_t i = 0; i < sm.n; i++) {
 		int w = memseg_window(sm.v[i].addr, sm.v[i].len);
 
@@ -528,17 +545,26 @@ int close(int fd)
 
 /* libnuma's system call wrapper, which EAL calls for each page it maps: once through
  * numa_available() (all arguments 0: "is there NUMA?", whose answer depends only on the
- * kernel), and once for the node of the page, which is always asked. */
+ * kernel), and once for the node of the page: answered for a page EAL kept from the mirror
+ * (mapped, so the kernel would not fail) when node 0 is the only possible node, asked
+ * otherwise. */
 long get_mempolicy(int *mode, unsigned long *nmask, unsigned long maxnode, void *addr,
 		   unsigned int flags);
 
 long get_mempolicy(int *mode, unsigned long *nmask, unsigned long maxnode, void *addr,
 		   unsigned int flags)
 {
+	struct seg *e;
+
 	if (sm.on && !mode && !nmask && !maxnode && !addr && !flags) {
 		if (sm.numa_probe < 0)
 			errno = sm.numa_probe_errno;
 		return sm.numa_probe;
+	}
+	if (sm.on && sm.one_node && mode && !nmask && flags == (MPOL_F_NODE | MPOL_F_ADDR) &&
+	    (e = find((uint64_t)(uintptr_t)addr)) && e->claimed && !e->gone) {
+		*mode = 0;
+		return 0;
 	}
 	return syscall(SYS_get_mempolicy, mode, nmask, maxnode, addr, flags);
 }
