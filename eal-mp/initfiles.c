@@ -240,11 +240,17 @@ int dpdkmp_flock(int fd, int op)
 	return ret;
 }
 
-/* EAL closed its new file without locking it (its error path). */
-void dpdkmp_initfiles_closed(int fd)
+typedef int (*close_fn)(int);
+static close_fn real_close;
+
+/* EAL closes its fds with close(): its new fbarray file without a lock (its error path), or a
+ * file the mapping check knows (segments.c). */
+int close(int fd)
 {
 	if (rf.fd >= 0 && fd == rf.fd)
 		settle(0);
+	dpdkmp_segments_closed(fd);
+	return real_close ? real_close(fd) : (int)syscall(SYS_close, fd);
 }
 
 /* ---- in EAL's init ----------------------------------------------------------------- */
@@ -351,6 +357,7 @@ __attribute__((constructor)) static void initfiles_resolve(void)
 	real_stat = (stat_fn)dlvsym(RTLD_NEXT, "stat64", "GLIBC_2.33");
 	real_open = (open_fn)dlsym(RTLD_NEXT, "open64");
 	real_flock = (flock_fn)dlsym(RTLD_NEXT, "flock");
+	real_close = (close_fn)dlsym(RTLD_NEXT, "close");
 }
 
 int dpdkmp_stat(const char *path, struct stat *st)

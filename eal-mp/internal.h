@@ -44,6 +44,7 @@ void dpdkmp_segments_prefault(void);
 void dpdkmp_segments_each_file(void (*fn)(const char *path, dev_t dev, ino_t ino, void *arg),
 			       void *arg);
 void dpdkmp_segments_know(int fd, dev_t dev, ino_t ino);
+void dpdkmp_segments_closed(int fd);
 void dpdkmp_segments_begin(uint32_t primary_flags);
 void dpdkmp_segments_end(void);
 int dpdkmp_segments_held(uint32_t window);
@@ -56,7 +57,6 @@ void dpdkmp_initfiles_prepare(void);
 int dpdkmp_initfiles_fd_end(void);
 void dpdkmp_initfiles_begin(int use_prepared);
 void dpdkmp_initfiles_end(void);
-void dpdkmp_initfiles_closed(int fd);
 
 /* interpose.c */
 extern dpdkmp_main_fn dpdkmp_primary_main;

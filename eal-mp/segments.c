@@ -520,27 +520,15 @@ int madvise(void *addr, size_t len, int advice)
 	return (int)syscall(SYS_madvise, addr, len, advice);
 }
 
-typedef int (*close_fn)(int);
-
-static close_fn real_close;
-
-/* Looked up at load: the sandboxed processes forked later must not need the dynamic linker. */
-__attribute__((constructor)) static void segments_resolve(void)
+/* EAL closed fd (initfiles.c's close): it is not the file the mapping check saw any more (an
+ * fd closed another way during EAL's init would have to be reused for another file between
+ * two of EAL's mapping calls with it, which EAL never does). */
+void dpdkmp_segments_closed(int fd)
 {
-	real_close = (close_fn)dlsym(RTLD_NEXT, "close");
-}
-
-/* EAL closes its fds with close(); one it closes is no longer the file the mapping check saw
- * (an fd closed another way during EAL's init would have to be reused for another file
- * between two of EAL's mapping calls with it, which EAL never does). */
-int close(int fd)
-{
-	dpdkmp_initfiles_closed(fd);
 	if (sm.on)
 		for (unsigned int i = 0; i < sm.nknown && i < 8; i++)
 			if (sm.known[i].fd == fd)
 				sm.known[i].fd = -1;
-	return real_close ? real_close(fd) : (int)syscall(SYS_close, fd);
 }
 
 /* libnuma's system call wrapper, which EAL calls for each page it maps: once through
