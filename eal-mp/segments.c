@@ -430,10 +430,15 @@ static int held_window(const void *addr, size_t len)
 	return -1;
 }
 
+/* An fd whose file was just looked at (here, or by initfiles.c when it hands EAL an fd). */
+void dpdkmp_segments_know(int fd, dev_t dev, ino_t ino)
+{
+	sm.known[sm.nknown++ % 8] = (struct known_fd){ .fd = fd, .dev = dev, .ino = ino };
+}
+
 /* The device and inode of EAL's fd, from one fstat per fd until EAL closes it. */
 static const struct known_fd *known_file(int fd)
 {
-	struct known_fd *k;
 	struct stat st;
 
 	for (unsigned int i = 0; i < sm.nknown && i < 8; i++)
@@ -441,15 +446,8 @@ static const struct known_fd *known_file(int fd)
 			return &sm.known[i];
 	if (fstat(fd, &st) < 0)
 		return NULL;
-	k = &sm.known[sm.nknown++ % 8];
-	*k = (struct known_fd){ .fd = fd, .dev = st.st_dev, .ino = st.st_ino };
-	return k;
-}
-
-/* initfiles.c hands EAL an fd whose file it has just checked. */
-void dpdkmp_segments_know(int fd, dev_t dev, ino_t ino)
-{
-	sm.known[sm.nknown++ % 8] = (struct known_fd){ .fd = fd, .dev = dev, .ino = ino };
+	dpdkmp_segments_know(fd, st.st_dev, st.st_ino);
+	return &sm.known[(sm.nknown - 1) % 8];
 }
 
 static void *map_call(void *addr, size_t len, int prot, int flags, int fd, off_t off)

@@ -37,20 +37,28 @@ topology() { # PREFIX [dpdkmp|classic] [ENV=VALUE...]: md5 of what EAL detected,
 		echo none
 	fi
 }
-# calls PREFIX NAME [ENV=VALUE...]: how many NAME system calls one dpdkmp attach makes
-calls() {
-	local p=$1 name=$2 st n
-	shift 2
+# strace_attach PREFIX OUT "STRACE OPTIONS" [ENV=VALUE...]: one dpdkmp attach (probe, exit 0)
+# with that environment, under strace -f of the zygote and its waiting pool children
+strace_attach() {
+	local p=$1 out=$2 opts=$3 st
+	shift 3
 	pool_settle "$p"        # a pool child forked while strace starts would not be traced
-	# shellcheck disable=SC2046
-	strace -f -c $(strace_family "$p") -o "$TMPD/calls.strace" 2>/dev/null &
+	# shellcheck disable=SC2046,SC2086
+	strace -f $opts $(strace_family "$p") -o "$out" 2>/dev/null &
 	st=$!
 	sleep 1
 	env "$@" timeout -k 5 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$p" \
-		-- exit 0 > /dev/null 2> "$TMPD/calls.err" || echo "attach failed: $(cat "$TMPD/calls.err")" >&2
+		-- exit 0 > /dev/null 2> "$TMPD/strace_attach.err" ||
+		echo "attach failed: $(cat "$TMPD/strace_attach.err")" >&2
 	sleep 0.3
 	kill -TERM "$st"        # not INT: background jobs of a script ignore it
 	wait "$st"
+}
+# calls PREFIX NAME [ENV=VALUE...]: how many NAME system calls one dpdkmp attach makes
+calls() {
+	local p=$1 name=$2 n
+	shift 2
+	strace_attach "$p" "$TMPD/calls.strace" -c "$@"
 	n=$(awk -v s="$name" '$NF == s { print $4 }' "$TMPD/calls.strace")
 	echo "${n:-0}"
 }
@@ -130,18 +138,9 @@ stop_primary "$P"
 # shown with their paths) the secondary of one dpdkmp attach makes (the process that takes a
 # lock on a hugepage file: not the pool children forked meanwhile)
 traced() {
-	local p=$1 sc=$2 re=$3 st sp
+	local p=$1 sc=$2 re=$3 sp
 	shift 3
-	pool_settle "$p"
-	# shellcheck disable=SC2046
-	strace -f -y -e trace="flock,$sc" $(strace_family "$p") -o "$TMPD/traced.strace" 2>/dev/null &
-	st=$!
-	sleep 1
-	env "$@" timeout -k 5 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$p" \
-		-- exit 0 > /dev/null 2> "$TMPD/traced.err" || echo "attach failed: $(cat "$TMPD/traced.err")" >&2
-	sleep 0.3
-	kill -TERM "$st"
-	wait "$st"
+	strace_attach "$p" "$TMPD/traced.strace" "-y -e trace=flock,$sc" "$@"
 	sp=$(awk '/flock\(.*map_[0-9-]*>/ { print $1; exit }' "$TMPD/traced.strace")
 	awk -v p="${sp:-none}" '$1 == p' "$TMPD/traced.strace" | grep -cE "$re"
 }
@@ -166,6 +165,20 @@ winflags() {
 	     /^VmFlags/ { if (keep) print r, $0 }' "/proc/$1/smaps"
 }
 secondary_pid() { sed -n 's/^READY pid=//p' "$(proc_log "$1")"; }
+# attaches_same PREFIX NAME LABEL: a dpdkmp secondary (NAME) attaches and maps the primary's
+# hugepage files where the primary does; one assertion, LABEL first
+attaches_same() {
+	local p=$1 name=$2 label=$3 n
+	start_proc "$name" 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$p" -- wait
+	if wait_log "$name" '^READY' 30; then
+		n=$(same_hugemaps "$p" "$(secondary_pid "$name")")
+		result $? "$label: a secondary has the primary's $n hugepage mappings at the same addresses (mirror: $(status_field "$p" mirror_segments) segments)" \
+			"$(head -5 "$TMPD/h.diff")"
+	else
+		not_ok "$label: a secondary attaches" "$(cat "$(proc_log "$name")")"
+	fi
+	stop_proc "$name"
+}
 
 P=$(dpmp_prefix fast_mirror)
 start_fs "$P" -- -- --mem-grow 64
@@ -205,14 +218,17 @@ else
 	skip "mirror: numa_available's probe is answered" "strace is not installed"
 	skip "prepared files: EAL opens no hugepage file itself" "strace is not installed"
 fi
-# hugefds PID: each of its fds on a hugepage file (file, open flags and close-on-exec from
-# fdinfo, not the fd number), then how many shared flocks it holds
-hugefds() {
+hugefd_flags() { # PID: "FILE FLAGS" for each of its fds on a hugepage file (fdinfo, octal)
 	local f t
 	for f in /proc/"$1"/fd/*; do
 		t=$(readlink "$f") || continue
 		[[ $t == *map_* ]] && echo "$t $(awk '/^flags:/ { print $2 }' "/proc/$1/fdinfo/${f##*/}")"
-	done | sort
+	done
+}
+# hugefds PID: each of its fds on a hugepage file (file, open flags and close-on-exec from
+# fdinfo, not the fd number), then how many shared flocks it holds
+hugefds() {
+	hugefd_flags "$1" | sort
 	echo "flocks $(awk -v p="$1" '$2 == "FLOCK" && $4 == "READ" && $5 == p' /proc/locks | wc -l)"
 }
 for how in mirror stale stale-prepared; do
@@ -250,15 +266,7 @@ if wait_log "$P.primary" '^GROW ok' 30; then
 		[ "$N" -eq 0 ] && [ "$GROWN" -gt "$PAGES" ]
 		result $? "grown from $PAGES to $GROWN hugepages: EAL maps $N itself (the mirror followed)"
 	fi
-	start_proc grown 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- wait
-	if wait_log grown '^READY' 30; then
-		N=$(same_hugemaps "$P" "$(secondary_pid grown)")
-		result $? "grown: a new secondary maps the primary's $N hugepages at its addresses" \
-			"$(head -5 "$TMPD/h.diff")"
-	else
-		not_ok "grown: secondary ready" "$(cat "$(proc_log grown)")"
-	fi
-	stop_proc grown
+	attaches_same "$P" grown grown
 	# The primary frees them again: the zygote lets go, the primary unlinks the files.
 	send_primary "$P" shrink
 	wait_log "$P.primary" '^SHRINK ok' 30
@@ -301,15 +309,7 @@ result $? "a stopped zygote: the primary grows by 1 GiB all the same (${GROW_MS}
 for _ in $(seq 50); do [ "$(status_field "$P" mirror_segments)" = 0 ] && break; sleep 0.1; done
 [ "$(status_field "$P" mirror_segments)" = 0 ]
 result $? "  the resumed zygote drops the mirror ($(status_field "$P" mirror_segments) segments)"
-start_proc stopped 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- wait
-if wait_log stopped '^READY' 30; then
-	N=$(same_hugemaps "$P" "$(secondary_pid stopped)")
-	result $? "  and after it resumes, a secondary maps the primary's $N hugepages (mirror: $(status_field "$P" mirror_segments) segments)" \
-		"$(head -5 "$TMPD/h.diff")"
-else
-	not_ok "  and after it resumes, a secondary attaches" "$(cat "$(proc_log stopped)")"
-fi
-stop_proc stopped
+attaches_same "$P" stopped "  and after it resumes"
 stop_primary "$P"
 
 # Other memory modes: --legacy-mem (no memory events; EAL's legacy attach maps the pages in
@@ -319,15 +319,7 @@ for mode in "--legacy-mem" "--legacy-mem --single-file-segments"; do
 	P=$(dpmp_prefix fast_legacy)
 	# shellcheck disable=SC2086
 	start_fs "$P" -- $mode
-	start_proc legacy 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- wait
-	if wait_log legacy '^READY' 30; then
-		N=$(same_hugemaps "$P" "$(secondary_pid legacy)")
-		result $? "$mode: a secondary maps the primary's $N hugepages at its addresses (mirror: $(status_field "$P" mirror_segments) segments)" \
-			"$(head -5 "$TMPD/h.diff")"
-	else
-		not_ok "$mode: a secondary attaches" "$(cat "$(proc_log legacy)")"
-	fi
-	stop_proc legacy
+	attaches_same "$P" legacy "$mode"
 	stop_primary "$P"
 done
 
@@ -344,15 +336,7 @@ if command -v strace > /dev/null; then
 else
 	skip "single file segments: EAL maps no hugepage itself" "strace is not installed"
 fi
-start_proc sfs 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- wait
-if wait_log sfs '^READY' 30; then
-	N=$(same_hugemaps "$P" "$(secondary_pid sfs)")
-	result $? "single file segments: a secondary maps the primary's $N hugepage ranges at its addresses" \
-		"$(head -5 "$TMPD/h.diff")"
-else
-	not_ok "single file segments: a secondary attaches" "$(cat "$(proc_log sfs)")"
-fi
-stop_proc sfs
+attaches_same "$P" sfs "single file segments"
 stop_primary "$P"
 
 # ---- The pool of pre-forked children (zygote.c): requests go to a waiting child, which is
@@ -375,14 +359,13 @@ result $? "pool: 2 children wait by default ($POOL), dpdkmp status says $PW"
 # pool_fds PIDS: "pid:fds/close-on-exec/locks" of each waiting child that is not (yet) as
 # expected; a child forked moments ago may still be opening its files
 pool_fds() {
-	local p n c l f bad=
+	local p n c l fl bad=
 	for p in "$@"; do
 		n=$(find "/proc/$p/fd" -mindepth 1 2>/dev/null | wc -l)
 		# the prepared files: close-on-exec (02000000 in fdinfo's octal flags), no lock
 		c=0
-		for f in /proc/"$p"/fd/*; do
-			[[ $(readlink "$f") == *map_* ]] || continue
-			(( 8#$(awk '/^flags:/ { print $2 }' "/proc/$p/fdinfo/${f##*/}") & 8#2000000 )) && c=$((c + 1))
+		for fl in $(hugefd_flags "$p" | awk '{ print $NF }'); do
+			(( 8#$fl & 8#2000000 )) && c=$((c + 1))
 		done
 		l=$(awk -v p="$p" '$5 == p' /proc/locks | wc -l)
 		[ "$n" -eq $((5 + PAGES)) ] && [ "$c" -eq "$PAGES" ] && [ "$l" -eq 0 ] || bad="$bad $p:$n/$c/$l"
