@@ -119,6 +119,7 @@ extern void *dpdkmp_real_dlopen;
 int dpdkmp_loader_load(int exe_fd, const struct dpdkmp_elf_info *info, const char *name,
 		       dpdkmp_main_fn *out, char *err, size_t errlen);
 void dpdkmp_loader_post_init(void);
+void dpdkmp_loader_warm(void);
 void dpdkmp_loader_prepare(void);       /* zygote: index the loaded objects' data slots */
 
 #endif

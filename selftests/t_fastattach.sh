@@ -390,6 +390,23 @@ for p in $POOL; do
 done
 [ -n "$POOL" ] && [ -z "$bad" ]
 result $? "pool: each waiting child has the $PAGES mirrored pages faulted in" "Shared_Hugetlb:$bad"
+# A waiting child has read each shared object's soname (every dlopen compares its name with
+# them, loader.c): the page that holds it, in the object's first mapping, is resident. The
+# broker, forked from the zygote as well and never loading anything, shows what fork leaves.
+sonames() { # PID: "resident/all" first (offset 0, r--p) mappings of shared objects
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { f = $6 ~ /\.so/ && $2 == "r--p" && $3 == "00000000" }
+	     f && /^Rss:/ { n++; if ($2 > 0) r++ } END { print r + 0 "/" n + 0 }' "/proc/$1/smaps"
+}
+BROKER=$(ps -o pid=,comm= --ppid "$(zygote_pid "$P")" | awk '$2 == "dpdkmp-broker" { print $1 }')
+B_SO=$(sonames "$BROKER")
+bad=
+for p in $POOL; do
+	n=$(sonames "$p")
+	[ "${n%/*}" = "${n#*/}" ] && [ "${n#*/}" -gt 100 ] || bad="$bad $p:$n"
+done
+[ -n "$POOL" ] && [ -z "$bad" ] && [ -n "$BROKER" ] && [ "${B_SO%/*}" -lt $((${B_SO#*/} / 4)) ]
+result $? "pool: each waiting child has the page of each shared object's soname resident (the broker: $B_SO)" \
+	"resident/objects:$bad"
 start_proc pooled 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- wait
 wait_log pooled '^READY' 30
 SP=$(secondary_pid pooled)
