@@ -243,15 +243,17 @@ void dpdkmp_child_pooled(int sock, int run_fd, const struct dpdkmp_winset *ws,
 	reset_signals();
 	prctl(PR_SET_NAME, "dpdkmp-pool");
 	dpdkmp_segments_prefault();
-	dpdkmp_initfiles_prepare();
+	dpdkmp_initfiles_prepare(ws ? ws->runtime_dir : NULL);
 	if (!getenv("DPDKMP_TEST_NO_WARM"))
 		dpdkmp_loader_warm();
 	do
 		ret = dpdkmp_recv(sock, &m);
 	while (ret == -EINTR);
 	if (ret < 0 || m.hdr.type != DPDKMP_MSG_RELAY_SPAWN ||
-	    dpdkmp_relay_spawn_decode(m.payload, m.hdr.len, &conn, &rs, &req) < 0)
+	    dpdkmp_relay_spawn_decode(m.payload, m.hdr.len, &conn, &rs, &req) < 0) {
+		dpdkmp_initfiles_discard();
 		_exit(0);
+	}
 	close(sock);
 	elf.entry = rs.entry;
 	elf.flags1_off = rs.flags1_off;

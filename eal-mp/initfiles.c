@@ -21,7 +21,13 @@
  *    the fbarray files it can lock (eal_clean_runtime_dir); one that looks between the create
  *    and the lock removes the new file, and the secondary fails ("couldn't lock ...: Resource
  *    temporarily unavailable", docs/FAST-ATTACH.md). The child creates it under a name no
- *    cleaner matches and renames it once EAL has locked it. */
+ *    cleaner matches and renames it once EAL has locked it.
+ *
+ * 3. Prepared memseg arrays: those fbarray files, made by a waiting pool child under the hidden
+ *    name of 2, of the size EAL gives them and zero-filled, so that EAL's zeroing of them finds
+ *    their pages in the page cache. EAL's create gets one only where its open would have made
+ *    the same file. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -109,49 +115,23 @@ static int by_path_cmp(const void *a, const void *b)
 	return strcmp((*(struct prep *const *)a)->path, (*(struct prep *const *)b)->path);
 }
 
-/* In a waiting pool child, before any request (zygote.c): its fds are stdio, its socket and
- * its run pipe, all below DPDKMP_PREPARED_FD_BASE. The files go above it, close-on-exec until
- * EAL asks for them (a program that execs before rte_eal_init passes none on). */
-void dpdkmp_initfiles_prepare(void)
+/* The zygote, for each child it reaped: a hidden file of that pid (section 2's, or a prepared
+ * array of a pool child that died waiting, or that ran a program which never called
+ * rte_eal_init) does not outlive it. */
+void dpdkmp_initfiles_sweep(const char *rundir, int pid)
 {
-	struct rlimit rl, raised;
-	size_t files = 0;
+	char prefix[32];
+	struct dirent *e;
+	size_t l;
+	DIR *d;
 
-	if (getenv("DPDKMP_TEST_NO_PREPARE"))
+	l = (size_t)snprintf(prefix, sizeof(prefix), ".dpdkmp-%d-", pid);
+	if (!rundir || !*rundir || !(d = opendir(rundir)))
 		return;
-	dpdkmp_segments_each_file(count_file, &files);
-	if (!files || getrlimit(RLIMIT_NOFILE, &rl) < 0 ||
-	    rl.rlim_max <= DPDKMP_PREPARED_FD_BASE)
-		return;
-	pr.cap = files;
-	if (pr.cap > rl.rlim_max - DPDKMP_PREPARED_FD_BASE)
-		pr.cap = rl.rlim_max - DPDKMP_PREPARED_FD_BASE;
-	/* Above the soft limit only for as long as it takes to open them: the program finds the
-	 * limit it was started with (EAL raises it to the hard limit in its init). */
-	raised = rl;
-	if (raised.rlim_cur < DPDKMP_PREPARED_FD_BASE + pr.cap)
-		raised.rlim_cur = DPDKMP_PREPARED_FD_BASE + pr.cap;
-	pr.v = calloc(pr.cap, sizeof(*pr.v));
-	pr.by_path = calloc(pr.cap, sizeof(*pr.by_path));
-	if (!pr.v || !pr.by_path || setrlimit(RLIMIT_NOFILE, &raised) < 0) {
-		free(pr.v);
-		free(pr.by_path);
-		pr.v = NULL;
-		pr.by_path = NULL;
-		pr.cap = 0;
-		return;
-	}
-	dpdkmp_segments_each_file(open_file, NULL);
-	setrlimit(RLIMIT_NOFILE, &rl);
-	for (size_t i = 0; i < pr.n; i++)
-		pr.by_path[i] = &pr.v[i];
-	qsort(pr.by_path, pr.n, sizeof(*pr.by_path), by_path_cmp);
-}
-
-/* One past the last prepared fd: child.c closes everything else above its own fds. */
-int dpdkmp_initfiles_fd_end(void)
-{
-	return DPDKMP_PREPARED_FD_BASE + (int)pr.n;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, l))
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
 }
 
 /* ---- a new fbarray file ------------------------------------------------------------ */
@@ -190,6 +170,215 @@ static void test_delay(void)
 
 static int real_open_call(const char *path, int flags, mode_t mode);
 
+/* Prepared memseg arrays: a secondary's EAL makes a private copy of each of the primary's
+ * memseg lists (fbarray_memseg-..._PID, the same size as the primary's file), and zeroes all
+ * of it through a shared mapping: with a new file, every page of it faults in a new page
+ * cache page (about 100 per list; on ext4, block reservations too). A waiting pool child makes
+ * each file under its hidden name, of that size and zero-filled, before any request; EAL's
+ * create of the name gets it, and the rename at EAL's flock is section 2's. */
+#define MAX_PREP_ARRAYS 32
+
+static struct {
+	struct prep_array {
+		int fd;
+		dev_t dev;
+		ino_t ino;
+		char *tmp;      /* <runtime dir>/.dpdkmp-PID-NAME_PID */
+		char *path;     /* <runtime dir>/NAME_PID, what EAL creates */
+	} v[MAX_PREP_ARRAYS];
+	int n;
+	int on;                 /* EAL's init is running, with shortcuts */
+	int stale;              /* test hook: as if the hidden names named other files */
+	int fscreate;           /* the program set a security context for the files it creates */
+	mode_t umask;           /* the creation mode came from these */
+	uid_t euid;
+	gid_t egid;
+} pa;
+
+static void drop_array(struct prep_array *a)
+{
+	struct stat fst, st;
+
+	if (a->fd >= 0) {
+		/* the hidden name is removed only while it still names this file */
+		if (sys_fstat(a->fd, &fst) == 0 &&
+		    syscall(SYS_newfstatat, AT_FDCWD, a->tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_dev == fst.st_dev && st.st_ino == fst.st_ino)
+			syscall(SYS_unlinkat, AT_FDCWD, a->tmp, 0);
+		syscall(SYS_close, a->fd);
+	}
+	free(a->tmp);
+	free(a->path);
+	*a = (struct prep_array){ .fd = -1 };
+}
+
+/* Zero-filled to size through write(2): the pages are in the page cache when EAL maps them. */
+static int zero_fill(int fd, off_t size)
+{
+	static const char zero[65536];
+
+	for (off_t off = 0; off < size;) {
+		size_t n = size - off < (off_t)sizeof(zero) ? (size_t)(size - off) : sizeof(zero);
+		ssize_t w = pwrite(fd, zero, n, off);
+
+		if (w <= 0)
+			return -1;
+		off += w;
+	}
+	return 0;
+}
+
+static void prepare_array(int dirfd, const char *rundir, const char *name, int *next_fd)
+{
+	struct prep_array *a = &pa.v[pa.n];
+	char tmp[PATH_MAX], path[PATH_MAX];
+	struct stat st;
+	int pid = (int)getpid(), fd;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+	    snprintf(path, sizeof(path), "%s/%s_%d", rundir, name, pid) >= (int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.dpdkmp-%d-%s_%d", rundir, pid, name, pid) >= (int)sizeof(tmp))
+		return;
+	syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);        /* a leftover of a dead pid */
+	fd = real_open_call(tmp, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	*a = (struct prep_array){ .fd = fcntl(fd, F_DUPFD_CLOEXEC, *next_fd), .tmp = strdup(tmp),
+				  .path = strdup(path) };
+	syscall(SYS_close, fd);
+	if (a->fd != *next_fd || !a->tmp || !a->path || ftruncate(a->fd, st.st_size) < 0 ||
+	    zero_fill(a->fd, st.st_size) < 0 || sys_fstat(a->fd, &st) < 0) {
+		syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);
+		if (a->fd >= 0)
+			syscall(SYS_close, a->fd);
+		free(a->tmp);
+		free(a->path);
+		return;
+	}
+	a->dev = st.st_dev;
+	a->ino = st.st_ino;
+	(*next_fd)++;
+	pa.n++;
+}
+
+/* The primary's memseg arrays are <runtime dir>/fbarray_memseg-SIZEk-TYPE-LIST: no '_' after
+ * "fbarray_" (a secondary's copies end in _PID). */
+static void prepare_arrays(const char *rundir)
+{
+	int next_fd = DPDKMP_PREPARED_FD_BASE + (int)pr.n;
+	struct dirent *e;
+	DIR *d;
+
+	if (getenv("DPDKMP_TEST_NO_PREPARE") || !rundir || !*rundir || !(d = opendir(rundir)))
+		return;
+	pa.umask = umask(0);
+	umask(pa.umask);
+	pa.euid = geteuid();
+	pa.egid = getegid();
+	while ((e = readdir(d)) && pa.n < MAX_PREP_ARRAYS)
+		if (!strncmp(e->d_name, "fbarray_memseg-", 15) && !strchr(e->d_name + 8, '_'))
+			prepare_array(dirfd(d), rundir, e->d_name, &next_fd);
+	closedir(d);
+}
+
+/* EAL's create of a memseg array file that a waiting child prepared: its fd, when the hidden
+ * name still names it and EAL's open would have made the same file (flags, mode after umask,
+ * owner), else -1. The caller has made sure that the name does not exist. */
+static int hand_array(const char *path, int flags, mode_t mode)
+{
+	struct stat fst, st;
+	mode_t um;
+
+	for (int i = 0; i < pa.n; i++) {
+		struct prep_array *a = &pa.v[i];
+
+		if (!pa.on || a->fd < 0 || strcmp(a->path, path))
+			continue;
+		um = umask(0);
+		umask(um);
+		if (pa.stale || flags != (O_CREAT | O_RDWR) || mode != 0600 || um != pa.umask ||
+		    pa.fscreate || geteuid() != pa.euid || getegid() != pa.egid || sys_fstat(a->fd, &fst) < 0 ||
+		    fst.st_dev != a->dev || fst.st_ino != a->ino || fst.st_nlink != 1 ||
+		    syscall(SYS_newfstatat, AT_FDCWD, a->tmp, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_dev != a->dev || st.st_ino != a->ino)
+			return -1;
+		/* EAL keeps this fd: at the number its open would have had, not close-on-exec */
+		if ((rf.fd = fcntl(a->fd, F_DUPFD, 0)) < 0)
+			return -1;
+		syscall(SYS_close, a->fd);
+		strcpy(rf.tmp, a->tmp);
+		strcpy(rf.path, a->path);
+		free(a->tmp);
+		free(a->path);
+		*a = (struct prep_array){ .fd = -1 };
+		return rf.fd;
+	}
+	return -1;
+}
+
+/* Every prepared array no EAL took: its hidden name goes, and its fd. */
+static void drop_arrays(void)
+{
+	for (int i = 0; i < pa.n; i++)
+		drop_array(&pa.v[i]);
+	pa.n = 0;
+}
+
+/* ---- in a waiting pool child ------------------------------------------------------ */
+
+/* In a waiting pool child, before any request (zygote.c): its fds are stdio, its socket and
+ * its run pipe, all below DPDKMP_PREPARED_FD_BASE. The files go above it, close-on-exec until
+ * EAL asks for them (a program that execs before rte_eal_init passes none on). */
+void dpdkmp_initfiles_prepare(const char *rundir)
+{
+	struct rlimit rl, raised;
+	size_t files = 0;
+
+	if (getenv("DPDKMP_TEST_NO_PREPARE"))
+		return;
+	dpdkmp_segments_each_file(count_file, &files);
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 ||
+	    rl.rlim_max <= DPDKMP_PREPARED_FD_BASE + MAX_PREP_ARRAYS)
+		return;
+	pr.cap = files;
+	if (pr.cap > rl.rlim_max - DPDKMP_PREPARED_FD_BASE - MAX_PREP_ARRAYS)
+		pr.cap = rl.rlim_max - DPDKMP_PREPARED_FD_BASE - MAX_PREP_ARRAYS;
+	/* Above the soft limit only for as long as it takes to open them: the program finds the
+	 * limit it was started with (EAL raises it to the hard limit in its init). */
+	raised = rl;
+	if (raised.rlim_cur < DPDKMP_PREPARED_FD_BASE + pr.cap + MAX_PREP_ARRAYS)
+		raised.rlim_cur = DPDKMP_PREPARED_FD_BASE + pr.cap + MAX_PREP_ARRAYS;
+	pr.v = calloc(pr.cap ? pr.cap : 1, sizeof(*pr.v));
+	pr.by_path = calloc(pr.cap ? pr.cap : 1, sizeof(*pr.by_path));
+	if (!pr.v || !pr.by_path || setrlimit(RLIMIT_NOFILE, &raised) < 0) {
+		free(pr.v);
+		free(pr.by_path);
+		pr.v = NULL;
+		pr.by_path = NULL;
+		pr.cap = 0;
+		return;
+	}
+	dpdkmp_segments_each_file(open_file, NULL);
+	prepare_arrays(rundir);
+	setrlimit(RLIMIT_NOFILE, &rl);
+	for (size_t i = 0; i < pr.n; i++)
+		pr.by_path[i] = &pr.v[i];
+	qsort(pr.by_path, pr.n, sizeof(*pr.by_path), by_path_cmp);
+}
+
+/* A waiting pool child that ends without a request: no hidden file stays behind. */
+void dpdkmp_initfiles_discard(void)
+{
+	drop_arrays();
+}
+
+/* One past the last prepared fd: child.c closes everything else above its own fds. */
+int dpdkmp_initfiles_fd_end(void)
+{
+	return DPDKMP_PREPARED_FD_BASE + (int)pr.n + pa.n;
+}
+
+
 /* EAL's open(path, O_CREAT | O_RDWR, 0600) of a <runtime dir>/fbarray_* file that does not
  * exist yet: made as <runtime dir>/.dpdkmp-PID-fbarray_..., a name no cleaner matches, and
  * given its own name at EAL's flock of it (dpdkmp_flock), locked already. -1 (errno
@@ -205,6 +394,9 @@ static int create_hidden(const char *path, int flags, mode_t mode)
 	    syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) == 0 ||
 	    snprintf(rf.tmp, sizeof(rf.tmp), "%.*s/.dpdkmp-%d-%s", (int)(slash - path), path,
 		     (int)getpid(), slash + 1) >= (int)sizeof(rf.tmp))
+		goto out;
+	/* Made already by this child while it waited in the pool? */
+	if ((fd = hand_array(path, flags, mode)) >= 0)
 		goto out;
 	/* A leftover of a process of the same pid that died here. */
 	syscall(SYS_unlinkat, AT_FDCWD, rf.tmp, 0);
@@ -255,15 +447,38 @@ int close(int fd)
 
 /* ---- in EAL's init ----------------------------------------------------------------- */
 
+/* 1 when this thread has a creation context for new files (SELinux setfscreatecon): the
+ * files it creates are labelled with it, not as a waiting child's were. No LSM: EINVAL. */
+static int fscreate_set(void)
+{
+	char buf[256];
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/thread-self/attr/fscreate",
+			      O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return errno != ENOENT;
+	n = read(fd, buf, sizeof(buf));
+	syscall(SYS_close, fd);
+	return n > 0 || (n < 0 && errno != EINVAL);
+}
+
 void dpdkmp_initfiles_begin(int use_prepared)
 {
 	rf.init = 1;
 	rf.racy = getenv("DPDKMP_TEST_RACY_FBARRAY") != NULL;
-	if (!use_prepared || !pr.n)
+	if (!use_prepared)
 		return;
 	/* Test hook: as if every path named another file now. */
-	pr.stale = getenv("DPDKMP_TEST_STALE_PREPARED") != NULL;
-	pr.on = 1;
+	pa.stale = pr.stale = getenv("DPDKMP_TEST_STALE_PREPARED") != NULL;
+	{
+		int err = errno;
+
+		pa.fscreate = fscreate_set();
+		errno = err;
+	}
+	pa.on = 1;
+	pr.on = pr.n > 0;
 }
 
 /* After EAL's init (or instead of it): every prepared file EAL did not ask for is closed, if
@@ -275,6 +490,8 @@ void dpdkmp_initfiles_end(void)
 	rf.init = 0;
 	if (rf.fd >= 0)
 		settle(0);
+	drop_arrays();
+	pa.on = 0;
 	pr.on = 0;
 	for (size_t i = 0; i < pr.n; i++) {
 		struct prep *e = &pr.v[i];

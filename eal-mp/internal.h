@@ -51,9 +51,12 @@ int dpdkmp_segments_held(uint32_t window);
 void dpdkmp_window_release_gaps(const struct dpdkmp_window *w);
 
 /* initfiles.c: the files a child's EAL init opens: a waiting pool child's own descriptions of
- * the mirrored hugepage files, and a new fbarray file kept from cleaners until EAL locks it */
+ * the mirrored hugepage files and its memseg array files, made while it waits, and a new
+ * fbarray file kept from cleaners until EAL locks it */
 #define DPDKMP_PREPARED_FD_BASE 1024    /* the first prepared fd; child.c keeps its fds below */
-void dpdkmp_initfiles_prepare(void);
+void dpdkmp_initfiles_prepare(const char *runtime_dir);
+void dpdkmp_initfiles_discard(void);
+void dpdkmp_initfiles_sweep(const char *runtime_dir, int pid);   /* zygote: a reaped child's */
 int dpdkmp_initfiles_fd_end(void);
 void dpdkmp_initfiles_begin(int use_prepared);
 void dpdkmp_initfiles_end(void);

@@ -282,6 +282,7 @@ static void pool_exited(int i)
 	memset(&si, 0, sizeof(si));
 	if (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
 		return;
+	dpdkmp_initfiles_sweep(z.ws.runtime_dir, (int)p->pid);
 	if (p->sock >= 0)
 		DPDKMP_WARN("pool child %d ended while waiting (%s %d)", (int)p->pid,
 			    si.si_code == CLD_EXITED ? "status" : "signal", si.si_status);
@@ -495,6 +496,8 @@ static void child_exited(int ki)
 	memset(&si, 0, sizeof(si));
 	if (waitid((idtype_t)P_PIDFD, (id_t)k->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
 		return;
+	/* before the launcher hears of the exit: nothing of this pid is left behind then */
+	dpdkmp_initfiles_sweep(z.ws.runtime_dir, (int)k->pid);
 	e.how = si.si_code == CLD_EXITED ? DPDKMP_EXIT_CODE : DPDKMP_EXIT_SIGNAL;
 	e.value = (uint32_t)si.si_status;
 	if (e.how == DPDKMP_EXIT_SIGNAL && e.value == SIGKILL && e.reason == DPDKMP_REASON_NORMAL) {
@@ -983,8 +986,10 @@ void dpdkmp_zygote_main(int primary_sock, pid_t primary_pid, const struct dpdkmp
 	for (int i = 0; i < POOL_MAX; i++) {
 		siginfo_t si;
 
-		if (z.pool[i].pid)
+		if (z.pool[i].pid) {
 			waitid((idtype_t)P_PIDFD, (id_t)z.pool[i].pidfd, &si, WEXITED);
+			dpdkmp_initfiles_sweep(z.ws.runtime_dir, (int)z.pool[i].pid);
+		}
 	}
 	DPDKMP_INFO("exiting");
 	_exit(0);

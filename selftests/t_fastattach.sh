@@ -150,6 +150,22 @@ populates() { local p=$1; shift; traced "$p" mmap MAP_POPULATE "$@"; }
 fstats() { local p=$1; shift; traced "$p" newfstatat "map_[0-9-]*>, \"\", .*AT_EMPTY_PATH" "$@"; }
 # EAL's own opens of hugepage files
 opens() { local p=$1; shift; traced "$p" openat "map_[0-9-]*\", O_RDWR\|O_CREAT" "$@"; }
+# EAL's own creates of its memseg arrays (under section 2's hidden name, initfiles.c)
+acreates() { local p=$1; shift; traced "$p" openat "/\.dpdkmp-[0-9]+-fbarray_memseg-[^\"]*\", O_RDWR\|O_CREAT\|O_EXCL" "$@"; }
+# the primary's memseg array files in its runtime directory (a secondary's end in _PID)
+lists() { find "$(runtime_dir "$1")" -maxdepth 1 -regextype posix-extended -regex '.*/fbarray_memseg-[^_]*' | wc -l; }
+# stray_hidden PREFIX: hidden files (initfiles.c) in the runtime directory of a pid that is no
+# waiting pool child
+stray_hidden() {
+	local f pid pool
+	pool=" $(pool_pids "$1" | tr '\n' ' ') "
+	for f in "$(runtime_dir "$1")"/.dpdkmp-*; do
+		[ -e "$f" ] || continue
+		pid=${f##*/.dpdkmp-}
+		pid=${pid%%-*}
+		[[ $pool == *" $pid "* ]] || echo "${f##*/}"
+	done
+}
 hugemaps() { grep -F "/${1}map_" "/proc/$2/maps" | awk '{ print $1, $2, $3, $6 }' | sort; }
 # same_hugemaps PREFIX PID: PID maps the primary's hugepage files where the primary does (the
 # difference, if any, in $TMPD/h.diff); prints how many the primary maps
@@ -183,6 +199,7 @@ attaches_same() {
 P=$(dpmp_prefix fast_mirror)
 start_fs "$P" -- -- --mem-grow 64
 PAGES=$(hugemaps "$P" "$(primary_pid "$P")" | wc -l)
+LISTS=$(lists "$P")
 MS=$(status_field "$P" mirror_segments)
 MB=$(status_field "$P" mirror_bytes)
 [ "$MS" = "$PAGES" ] && [ "$MB" = $((PAGES * 2097152)) ] &&
@@ -213,10 +230,17 @@ if command -v strace > /dev/null; then
 	O_OFF=$(opens "$P" DPDKMP_NO_SHORTCUTS=1)
 	[ "$O_ON" -eq 0 ] && [ "$O_STALE" -eq "$PAGES" ] && [ "$O_OFF" -eq "$PAGES" ]
 	result $? "prepared files: EAL opens $O_ON of $PAGES hugepage files itself ($O_STALE when the paths name other files, $O_OFF without shortcuts)"
+	# ... and its memseg arrays, made and zero-filled while it waited, are EAL's create of them
+	A_ON=$(acreates "$P")
+	A_STALE=$(acreates "$P" DPDKMP_TEST_STALE_PREPARED=1)
+	A_OFF=$(acreates "$P" DPDKMP_NO_SHORTCUTS=1)
+	[ "$A_ON" -eq 0 ] && [ "$A_STALE" -eq "$LISTS" ] && [ "$A_OFF" -eq "$LISTS" ]
+	result $? "prepared memseg arrays: EAL creates $A_ON of its $LISTS memseg array files itself ($A_STALE when the hidden names name other files, $A_OFF without shortcuts)"
 else
 	skip "mirror: EAL maps no hugepage itself" "strace is not installed"
 	skip "mirror: numa_available's probe is answered" "strace is not installed"
 	skip "prepared files: EAL opens no hugepage file itself" "strace is not installed"
+	skip "prepared memseg arrays: EAL creates none itself" "strace is not installed"
 fi
 hugefd_flags() { # PID: "FILE FLAGS" for each of its fds on a hugepage file (fdinfo, octal)
 	local f t
@@ -356,6 +380,7 @@ PAGES=$(hugemaps "$P" "$(primary_pid "$P")" | wc -l)
 PW=$(status_field "$P" pool_waiting)
 [ -n "$POOL" ] && [ "$PW" = 2 ]
 result $? "pool: 2 children wait by default ($POOL), dpdkmp status says $PW"
+LISTS=$(lists "$P")
 # pool_fds PIDS: "pid:fds/close-on-exec/locks" of each waiting child that is not (yet) as
 # expected; a child forked moments ago may still be opening its files
 pool_fds() {
@@ -364,11 +389,36 @@ pool_fds() {
 		n=$(find "/proc/$p/fd" -mindepth 1 2>/dev/null | wc -l)
 		# the prepared files: close-on-exec (02000000 in fdinfo's octal flags), no lock
 		c=0
-		for fl in $(hugefd_flags "$p" | awk '{ print $NF }'); do
+		for fl in $( (hugefd_flags "$p"; arrayfd_flags "$p") | awk '{ print $NF }'); do
 			(( 8#$fl & 8#2000000 )) && c=$((c + 1))
 		done
 		l=$(awk -v p="$p" '$5 == p' /proc/locks | wc -l)
-		[ "$n" -eq $((5 + PAGES)) ] && [ "$c" -eq "$PAGES" ] && [ "$l" -eq 0 ] || bad="$bad $p:$n/$c/$l"
+		[ "$n" -eq $((5 + PAGES + LISTS)) ] && [ "$c" -eq $((PAGES + LISTS)) ] && [ "$l" -eq 0 ] ||
+			bad="$bad $p:$n/$c/$l"
+	done
+	echo "$bad"
+}
+arrayfd_flags() { # PID: "FILE FLAGS" for each of its fds on a hidden memseg array file
+	local f t
+	for f in /proc/"$1"/fd/*; do
+		t=$(readlink "$f") || continue
+		[[ $t == */.dpdkmp-"$1"-fbarray_memseg-*_"$1" ]] &&
+			echo "$t $(awk '/^flags:/ { print $2 }' "/proc/$1/fdinfo/${f##*/}")"
+	done
+}
+# pool_arrays PIDS: each waiting child whose hidden memseg arrays are not one per list of the
+# primary's, of its size, zero-filled
+pool_arrays() {
+	local p f l n bad=
+	for p in "$@"; do
+		n=0
+		for l in $(find "$(runtime_dir "$P")" -maxdepth 1 -regextype posix-extended \
+			-regex '.*/fbarray_memseg-[^_]*'); do
+			f=$(runtime_dir "$P")/.dpdkmp-$p-${l##*/}_$p
+			[ -f "$f" ] && [ "$(stat -c %s "$f")" = "$(stat -c %s "$l")" ] &&
+				cmp -s -n "$(stat -c %s "$f")" "$f" /dev/zero && n=$((n + 1))
+		done
+		[ "$n" -eq "$LISTS" ] || bad="$bad $p:$n"
 	done
 	echo "$bad"
 }
@@ -378,8 +428,12 @@ for _ in $(seq 20); do
 	sleep 0.1
 done
 [ -n "$POOL" ] && [ -z "$bad" ]
-result $? "pool: each waiting child holds 5 fds (stdio, its socket, its run pipe) and one close-on-exec description of each of the $PAGES files, no lock" \
+result $? "pool: each waiting child holds 5 fds (stdio, its socket, its run pipe) and one close-on-exec description of each of the $PAGES files and of its $LISTS memseg arrays, no lock" \
 	"fds/close-on-exec/locks:$bad"
+bad=$(pool_arrays $POOL)
+[ -n "$POOL" ] && [ -z "$bad" ]
+result $? "pool: each waiting child has made its $LISTS memseg arrays under hidden names, of the primary's sizes, zero-filled" \
+	"made:$bad $(ls -a "$(runtime_dir "$P")")"
 # A waiting child has faulted the mirrored pages in (fork copies no page tables of shared
 # hugetlb mappings), so that EAL's first write to each page does not fault.
 hugetlb_kb() { awk '/^Shared_Hugetlb:/ { s += $2 } END { print s + 0 }' "/proc/$1/smaps"; }
@@ -407,11 +461,18 @@ done
 [ -n "$POOL" ] && [ -z "$bad" ] && [ -n "$BROKER" ] && [ "${B_SO%/*}" -lt $((${B_SO#*/} / 4)) ]
 result $? "pool: each waiting child has the page of each shared object's soname resident (the broker: $B_SO)" \
 	"resident/objects:$bad"
+MADE=$(find "$(runtime_dir "$P")" -maxdepth 1 -name '.dpdkmp-*-fbarray_memseg-*' -printf '%i\n' | sort)
 start_proc pooled 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- wait
 wait_log pooled '^READY' 30
 SP=$(secondary_pid pooled)
 [ -n "$SP" ] && grep -qw "$SP" <<< "$POOL"
 result $? "pool: the secondary (pid $SP) is one of the waiting children ($POOL)"
+# the same inodes: made while waiting, renamed at EAL's lock
+N=$(find "$(runtime_dir "$P")" -maxdepth 1 -name "fbarray_memseg-*_$SP" -printf '%i\n' | sort |
+	comm -12 - <(echo "$MADE") | wc -l)
+H=$(find "$(runtime_dir "$P")" -maxdepth 1 -name ".dpdkmp-$SP-*" | wc -l)
+[ "$N" -eq "$LISTS" ] && [ "$H" -eq 0 ]
+result $? "pool: the secondary's $N memseg arrays are the ones it made while waiting, under their names ($H hidden names left)"
 stop_proc pooled
 AFTER=$(pool_wait "$P" 2)
 [ -n "$AFTER" ] && ! grep -qw "$SP" <<< "$AFTER"
@@ -420,10 +481,19 @@ VICTIM=${AFTER%% *}
 kill -KILL "$VICTIM"
 wait_gone "$VICTIM" 10
 REFILLED=$(pool_wait "$P" 2)
-! grep -qw "$VICTIM" <<< "$REFILLED" && grep -q "pool child $VICTIM ended while waiting" "$(primary_log "$P")"
-result $? "pool: a waiting child killed ($VICTIM) is reaped, said, and replaced ($REFILLED)"
+STRAY=$(stray_hidden "$P")
+! grep -qw "$VICTIM" <<< "$REFILLED" && grep -q "pool child $VICTIM ended while waiting" "$(primary_log "$P")" &&
+	[ -z "$STRAY" ]
+result $? "pool: a waiting child killed ($VICTIM) is reaped, said, replaced ($REFILLED), and its hidden files removed" \
+	"left: $STRAY"
 run_timeout 60 "$DPDKMP" run -- "$PROBE" -l 1 --no-pci --file-prefix "$P" -- exit 0 > /dev/null 2>&1
 result $? "pool: secondaries still attach"
+# A program that never gets to the end of rte_eal_init (EAL's --help exits in it): the zygote
+# removes what its pool child made while waiting.
+run_timeout 60 "$DPDKMP" run -- "$PROBE" --help > /dev/null 2>&1
+STRAY=$(stray_hidden "$P")
+[ -z "$STRAY" ]
+result $? "pool: a program that exits inside rte_eal_init leaves no hidden file" "left: $STRAY"
 BEFORE=$(pool_wait "$P" 2)
 send_primary "$P" grow
 wait_log "$P.primary" '^GROW ok' 30
@@ -431,8 +501,10 @@ gone=1
 for p in $BEFORE; do wait_gone "$p" 10 || gone=0; done
 NEW=$(pool_wait "$P" 2)
 for p in $BEFORE; do grep -qw "$p" <<< "$NEW" && gone=0; done
-[ $gone = 1 ] && [ -n "$NEW" ]
-result $? "pool: the primary's memory changed: the waiting children ($BEFORE) are retired and gone, new ones wait ($NEW)"
+STRAY=$(stray_hidden "$P")
+[ $gone = 1 ] && [ -n "$NEW" ] && [ -z "$STRAY" ]
+result $? "pool: the primary's memory changed: the waiting children ($BEFORE) are retired and gone with their hidden files, new ones wait ($NEW)" \
+	"left: $STRAY"
 stop_primary "$P"
 gone=1
 for p in $NEW; do wait_gone "$p" 10 || gone=0; done
@@ -458,7 +530,7 @@ P=$(dpmp_prefix fast_rundir)
 start_fs "$P"
 RD=$(runtime_dir "$P")
 # the primary's memseg arrays: fbarray_memseg-2048k-0-0 ...; a secondary's: ..._PID
-LISTS=$(find "$RD" -maxdepth 1 -regextype posix-extended -regex '.*/fbarray_memseg-[^_]*' | wc -l)
+LISTS=$(lists "$P")
 for how in locked unlocked; do
 	env=(DPDKMP_TEST_FBARRAY_DELAY_MS=700)
 	[ $how = unlocked ] && env+=(DPDKMP_TEST_RACY_FBARRAY=1)
