@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,22 +116,30 @@ static int by_path_cmp(const void *a, const void *b)
 	return strcmp((*(struct prep *const *)a)->path, (*(struct prep *const *)b)->path);
 }
 
-/* The zygote, for each child it reaped: a hidden file of that pid (section 2's, or a prepared
- * array of a pool child that died waiting, or that ran a program which never called
- * rte_eal_init) does not outlive it. */
+/* The zygote, for each child it reaped (pid), and once when the primary's init is done
+ * (pid 0: of every pid that no longer exists, such as pool children killed together with
+ * their zygote): a hidden file of that pid (section 2's, or a prepared array of a pool child
+ * that died waiting, or that ran a program which never called rte_eal_init) does not outlive
+ * it. */
 void dpdkmp_initfiles_sweep(const char *rundir, int pid)
 {
-	char prefix[32];
 	struct dirent *e;
-	size_t l;
 	DIR *d;
 
-	l = (size_t)snprintf(prefix, sizeof(prefix), ".dpdkmp-%d-", pid);
 	if (!rundir || !*rundir || !(d = opendir(rundir)))
 		return;
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, prefix, l))
-			unlinkat(dirfd(d), e->d_name, 0);
+	while ((e = readdir(d))) {
+		char *end;
+		long owner;
+
+		if (strncmp(e->d_name, ".dpdkmp-", 8))
+			continue;
+		owner = strtol(e->d_name + 8, &end, 10);
+		if (*end != '-' || owner <= 0 || owner > INT_MAX ||
+		    (pid ? owner != pid : kill((pid_t)owner, 0) == 0 || errno != ESRCH))
+			continue;
+		unlinkat(dirfd(d), e->d_name, 0);
+	}
 	closedir(d);
 }
 

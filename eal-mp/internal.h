@@ -56,7 +56,7 @@ void dpdkmp_window_release_gaps(const struct dpdkmp_window *w);
 #define DPDKMP_PREPARED_FD_BASE 1024    /* the first prepared fd; child.c keeps its fds below */
 void dpdkmp_initfiles_prepare(const char *runtime_dir);
 void dpdkmp_initfiles_discard(void);
-void dpdkmp_initfiles_sweep(const char *runtime_dir, int pid);   /* zygote: a reaped child's */
+void dpdkmp_initfiles_sweep(const char *runtime_dir, int pid);   /* zygote; 0: dead pids' */
 int dpdkmp_initfiles_fd_end(void);
 void dpdkmp_initfiles_begin(int use_prepared);
 void dpdkmp_initfiles_end(void);

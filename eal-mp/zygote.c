@@ -642,6 +642,8 @@ static void receive_windows(int sock)
 	z.primary_flags = h->flags;
 	memcpy(z.ws.runtime_dir, h->runtime_dir, sizeof(z.ws.runtime_dir));
 	memcpy(z.ws.w, w, h->nwindows * sizeof(*w));
+	/* The primary holds the prefix now: what dead children of an earlier one left goes. */
+	dpdkmp_initfiles_sweep(z.ws.runtime_dir, 0);
 }
 
 /* Tells the BPF guard, if loaded, which ranges a loading child must leave alone (a marker

@@ -278,12 +278,14 @@ remember_prefix()
 # start_primary PREFIX CMD...: the primary in the background (stdin from a FIFO for
 # interactive apps such as testpmd -i), log in $(primary_log PREFIX). CMD is the whole command
 # line, e.g. start_primary "$P" "${DPMP_PRIMARY[@]}" dpdk-testpmd ... --file-prefix "$P" -- -i
+# What an earlier run left under PREFIX is removed first, unless DPMP_KEEP_RUNDIR=1 (a test
+# that puts leftovers there on purpose).
 start_primary()
 {
 	local prefix=$1
 	shift
 	remember_prefix "$prefix"
-	cleanup_prefix "$prefix"
+	[ "${DPMP_KEEP_RUNDIR:-}" = 1 ] || cleanup_prefix "$prefix"
 	start_proc "$prefix.primary" "${DPMP_PRIMARY_TIMEOUT:-900}" "$@"
 }
 

@@ -374,7 +374,20 @@ pool_wait() { # PREFIX N: until N pool children wait (10 s); prints their pids
 	return $rc
 }
 P=$(dpmp_prefix fast_pool)
-start_fs "$P" -- -- --mem-grow 64
+# What pool children of an earlier primary with this prefix left when they were killed with
+# their zygote goes when the new primary's init is done; a live pid's file stays.
+true &
+DEAD=$!
+wait "$DEAD"
+mkdir -p "$(runtime_dir "$P")"
+touch "$(runtime_dir "$P")/.dpdkmp-$DEAD-fbarray_memseg-2048k-0-0_$DEAD" \
+	"$(runtime_dir "$P")/.dpdkmp-$$-fbarray_memseg-2048k-0-0_$$"
+DPMP_KEEP_RUNDIR=1 start_fs "$P" -- -- --mem-grow 64
+pool_settle "$P" 2
+[ ! -e "$(runtime_dir "$P")/.dpdkmp-$DEAD-fbarray_memseg-2048k-0-0_$DEAD" ] &&
+	[ -e "$(runtime_dir "$P")/.dpdkmp-$$-fbarray_memseg-2048k-0-0_$$" ]
+result $? "pool: a hidden file of a dead pid (an earlier primary's) is removed at start, a live pid's ($$) stays"
+rm -f "$(runtime_dir "$P")/.dpdkmp-$$-fbarray_memseg-2048k-0-0_$$"
 POOL=$(pool_wait "$P" 2)
 PAGES=$(hugemaps "$P" "$(primary_pid "$P")" | wc -l)
 PW=$(status_field "$P" pool_waiting)
