@@ -116,33 +116,6 @@ static int by_path_cmp(const void *a, const void *b)
 	return strcmp((*(struct prep *const *)a)->path, (*(struct prep *const *)b)->path);
 }
 
-/* The zygote, for each child it reaped (pid), and once when the primary's init is done
- * (pid 0: of every pid that no longer exists, such as pool children killed together with
- * their zygote): a hidden file of that pid (section 2's, or a prepared array of a pool child
- * that died waiting, or that ran a program which never called rte_eal_init) does not outlive
- * it. */
-void dpdkmp_initfiles_sweep(const char *rundir, int pid)
-{
-	struct dirent *e;
-	DIR *d;
-
-	if (!rundir || !*rundir || !(d = opendir(rundir)))
-		return;
-	while ((e = readdir(d))) {
-		char *end;
-		long owner;
-
-		if (strncmp(e->d_name, ".dpdkmp-", 8))
-			continue;
-		owner = strtol(e->d_name + 8, &end, 10);
-		if (*end != '-' || owner <= 0 || owner > INT_MAX ||
-		    (pid ? owner != pid : kill((pid_t)owner, 0) == 0 || errno != ESRCH))
-			continue;
-		unlinkat(dirfd(d), e->d_name, 0);
-	}
-	closedir(d);
-}
-
 /* ---- a new fbarray file ------------------------------------------------------------ */
 
 static struct {
@@ -178,6 +151,8 @@ static void test_delay(void)
 }
 
 static int real_open_call(const char *path, int flags, mode_t mode);
+
+/* ---- prepared memseg arrays ------------------------------------------------------- */
 
 /* Prepared memseg arrays: a secondary's EAL makes a private copy of each of the primary's
  * memseg lists (fbarray_memseg-..._PID, the same size as the primary's file), and zeroes all
@@ -298,16 +273,17 @@ static int hand_array(const char *path, int flags, mode_t mode)
 	struct stat fst, st;
 	mode_t um;
 
-	for (int i = 0; i < pa.n; i++) {
+	for (int i = 0; pa.on && i < pa.n; i++) {
 		struct prep_array *a = &pa.v[i];
 
-		if (!pa.on || a->fd < 0 || strcmp(a->path, path))
+		if (a->fd < 0 || strcmp(a->path, path))
 			continue;
 		um = umask(0);
 		umask(um);
 		if (pa.stale || flags != (O_CREAT | O_RDWR) || mode != 0600 || um != pa.umask ||
-		    pa.fscreate || geteuid() != pa.euid || getegid() != pa.egid || sys_fstat(a->fd, &fst) < 0 ||
-		    fst.st_dev != a->dev || fst.st_ino != a->ino || fst.st_nlink != 1 ||
+		    pa.fscreate || geteuid() != pa.euid || getegid() != pa.egid ||
+		    sys_fstat(a->fd, &fst) < 0 || fst.st_dev != a->dev || fst.st_ino != a->ino ||
+		    fst.st_nlink != 1 ||
 		    syscall(SYS_newfstatat, AT_FDCWD, a->tmp, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    st.st_dev != a->dev || st.st_ino != a->ino)
 			return -1;
@@ -387,6 +363,34 @@ int dpdkmp_initfiles_fd_end(void)
 	return DPDKMP_PREPARED_FD_BASE + (int)pr.n + pa.n;
 }
 
+/* ---- in the zygote ----------------------------------------------------------------- */
+
+/* The zygote, for each child it reaped (pid), and once when the primary's init is done
+ * (pid 0: of every pid that no longer exists, such as pool children killed together with
+ * their zygote): a hidden file of that pid (section 2's, or a prepared array of a pool child
+ * that died waiting, or that ran a program which never called rte_eal_init) does not outlive
+ * it. */
+void dpdkmp_initfiles_sweep(const char *rundir, int pid)
+{
+	struct dirent *e;
+	DIR *d;
+
+	if (!rundir || !*rundir || !(d = opendir(rundir)))
+		return;
+	while ((e = readdir(d))) {
+		char *end;
+		long owner;
+
+		if (strncmp(e->d_name, ".dpdkmp-", 8))
+			continue;
+		owner = strtol(e->d_name + 8, &end, 10);
+		if (*end != '-' || owner <= 0 || owner > INT_MAX ||
+		    (pid ? owner != pid : kill((pid_t)owner, 0) == 0 || errno != ESRCH))
+			continue;
+		unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
 
 /* EAL's open(path, O_CREAT | O_RDWR, 0600) of a <runtime dir>/fbarray_* file that does not
  * exist yet: made as <runtime dir>/.dpdkmp-PID-fbarray_..., a name no cleaner matches, and
@@ -461,15 +465,20 @@ int close(int fd)
 static int fscreate_set(void)
 {
 	char buf[256];
+	int err = errno, set;
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/thread-self/attr/fscreate",
 			      O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
-	if (fd < 0)
-		return errno != ENOENT;
-	n = read(fd, buf, sizeof(buf));
-	syscall(SYS_close, fd);
-	return n > 0 || (n < 0 && errno != EINVAL);
+	if (fd < 0) {
+		set = errno != ENOENT;
+	} else {
+		n = read(fd, buf, sizeof(buf));
+		set = n > 0 || (n < 0 && errno != EINVAL);
+		syscall(SYS_close, fd);
+	}
+	errno = err;
+	return set;
 }
 
 void dpdkmp_initfiles_begin(int use_prepared)
@@ -480,12 +489,7 @@ void dpdkmp_initfiles_begin(int use_prepared)
 		return;
 	/* Test hook: as if every path named another file now. */
 	pa.stale = pr.stale = getenv("DPDKMP_TEST_STALE_PREPARED") != NULL;
-	{
-		int err = errno;
-
-		pa.fscreate = fscreate_set();
-		errno = err;
-	}
+	pa.fscreate = fscreate_set();
 	pa.on = 1;
 	pr.on = pr.n > 0;
 }

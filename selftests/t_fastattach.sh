@@ -157,9 +157,11 @@ lists() { find "$(runtime_dir "$1")" -maxdepth 1 -regextype posix-extended -rege
 # stray_hidden PREFIX: hidden files (initfiles.c) in the runtime directory of a pid that is no
 # waiting pool child
 stray_hidden() {
-	local f pid pool
+	local f pid pool files
+	# the files first: a child forked after the pool is listed may be making its own
+	files=("$(runtime_dir "$1")"/.dpdkmp-*)
 	pool=" $(pool_pids "$1" | tr '\n' ' ') "
-	for f in "$(runtime_dir "$1")"/.dpdkmp-*; do
+	for f in "${files[@]}"; do
 		[ -e "$f" ] || continue
 		pid=${f##*/.dpdkmp-}
 		pid=${pid%%-*}
