@@ -244,13 +244,15 @@ else
 	skip "prepared files: EAL opens no hugepage file itself" "strace is not installed"
 	skip "prepared memseg arrays: EAL creates none itself" "strace is not installed"
 fi
-hugefd_flags() { # PID: "FILE FLAGS" for each of its fds on a hugepage file (fdinfo, octal)
+fd_flags() { # PID GLOB: "FILE FLAGS" for each of its fds on a file matching GLOB (fdinfo, octal)
 	local f t
 	for f in /proc/"$1"/fd/*; do
 		t=$(readlink "$f") || continue
-		[[ $t == *map_* ]] && echo "$t $(awk '/^flags:/ { print $2 }' "/proc/$1/fdinfo/${f##*/}")"
+		# shellcheck disable=SC2053
+		[[ $t == $2 ]] && echo "$t $(awk '/^flags:/ { print $2 }' "/proc/$1/fdinfo/${f##*/}")"
 	done
 }
+hugefd_flags() { fd_flags "$1" '*map_*'; }      # PID: its fds on hugepage files
 # hugefds PID: each of its fds on a hugepage file (file, open flags and close-on-exec from
 # fdinfo, not the fd number), then how many shared flocks it holds
 hugefds() {
@@ -413,14 +415,8 @@ pool_fds() {
 	done
 	echo "$bad"
 }
-arrayfd_flags() { # PID: "FILE FLAGS" for each of its fds on a hidden memseg array file
-	local f t
-	for f in /proc/"$1"/fd/*; do
-		t=$(readlink "$f") || continue
-		[[ $t == */.dpdkmp-"$1"-fbarray_memseg-*_"$1" ]] &&
-			echo "$t $(awk '/^flags:/ { print $2 }' "/proc/$1/fdinfo/${f##*/}")"
-	done
-}
+# PID: its fds on the hidden memseg array files it made while waiting
+arrayfd_flags() { fd_flags "$1" "*/.dpdkmp-$1-fbarray_memseg-*_$1"; }
 # pool_arrays PIDS: each waiting child whose hidden memseg arrays are not one per list of the
 # primary's, of its size, zero-filled
 pool_arrays() {
