@@ -152,6 +152,31 @@ static void test_delay(void)
 
 static int real_open_call(const char *path, int flags, mode_t mode);
 
+#define HIDDEN ".dpdkmp-"
+
+/* <dir>/NAME -> <dir>/.dpdkmp-PID-NAME, the name a new fbarray file has until EAL locks it (and
+ * the one dpdkmp_initfiles_sweep looks for). -1 when it does not fit. */
+static int hidden_name(char *out, size_t len, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return -1;
+	return snprintf(out, len, "%.*s/" HIDDEN "%d-%s", (int)(slash - path), path,
+			(int)getpid(), slash + 1) < (int)len ? 0 : -1;
+}
+
+/* The link count of that file when name names it, else 0. */
+static nlink_t links_to(const char *name, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	if (syscall(SYS_newfstatat, AT_FDCWD, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    st.st_dev != dev || st.st_ino != ino)
+		return 0;
+	return st.st_nlink;
+}
+
 /* ---- prepared memseg arrays ------------------------------------------------------- */
 
 /* Prepared memseg arrays: a secondary's EAL makes a private copy of each of the primary's
@@ -167,8 +192,7 @@ static struct {
 		int fd;
 		dev_t dev;
 		ino_t ino;
-		char *tmp;      /* <runtime dir>/.dpdkmp-PID-NAME_PID */
-		char *path;     /* <runtime dir>/NAME_PID, what EAL creates */
+		char *path;     /* <runtime dir>/NAME_PID, what EAL creates (hidden_name: made as) */
 	} v[MAX_PREP_ARRAYS];
 	int n;
 	int on;                 /* EAL's init is running, with shortcuts */
@@ -181,17 +205,14 @@ static struct {
 
 static void drop_array(struct prep_array *a)
 {
-	struct stat fst, st;
+	char tmp[PATH_MAX];
 
 	if (a->fd >= 0) {
 		/* the hidden name is removed only while it still names this file */
-		if (sys_fstat(a->fd, &fst) == 0 &&
-		    syscall(SYS_newfstatat, AT_FDCWD, a->tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    st.st_dev == fst.st_dev && st.st_ino == fst.st_ino)
-			syscall(SYS_unlinkat, AT_FDCWD, a->tmp, 0);
+		if (hidden_name(tmp, sizeof(tmp), a->path) == 0 && links_to(tmp, a->dev, a->ino))
+			syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);
 		syscall(SYS_close, a->fd);
 	}
-	free(a->tmp);
 	free(a->path);
 	*a = (struct prep_array){ .fd = -1 };
 }
@@ -217,25 +238,24 @@ static void prepare_array(int dirfd, const char *rundir, const char *name, int *
 	struct prep_array *a = &pa.v[pa.n];
 	char tmp[PATH_MAX], path[PATH_MAX];
 	struct stat st;
-	int pid = (int)getpid(), fd;
+	int fd;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-	    snprintf(path, sizeof(path), "%s/%s_%d", rundir, name, pid) >= (int)sizeof(path) ||
-	    snprintf(tmp, sizeof(tmp), "%s/.dpdkmp-%d-%s_%d", rundir, pid, name, pid) >= (int)sizeof(tmp))
+	    snprintf(path, sizeof(path), "%s/%s_%d", rundir, name, (int)getpid()) >=
+		    (int)sizeof(path) ||
+	    hidden_name(tmp, sizeof(tmp), path) < 0)
 		return;
 	syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);        /* a leftover of a dead pid */
 	fd = real_open_call(tmp, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	*a = (struct prep_array){ .fd = fcntl(fd, F_DUPFD_CLOEXEC, *next_fd), .tmp = strdup(tmp),
-				  .path = strdup(path) };
+	*a = (struct prep_array){ .fd = fcntl(fd, F_DUPFD_CLOEXEC, *next_fd), .path = strdup(path) };
 	syscall(SYS_close, fd);
-	if (a->fd != *next_fd || !a->tmp || !a->path || ftruncate(a->fd, st.st_size) < 0 ||
+	if (a->fd != *next_fd || !a->path || ftruncate(a->fd, st.st_size) < 0 ||
 	    zero_fill(a->fd, st.st_size) < 0 || sys_fstat(a->fd, &st) < 0) {
 		syscall(SYS_unlinkat, AT_FDCWD, tmp, 0);
 		if (a->fd >= 0)
 			syscall(SYS_close, a->fd);
-		free(a->tmp);
 		free(a->path);
 		return;
 	}
@@ -253,7 +273,7 @@ static void prepare_arrays(const char *rundir)
 	struct dirent *e;
 	DIR *d;
 
-	if (getenv("DPDKMP_TEST_NO_PREPARE") || !rundir || !*rundir || !(d = opendir(rundir)))
+	if (!rundir || !*rundir || !(d = opendir(rundir)))
 		return;
 	pa.umask = umask(0);
 	umask(pa.umask);
@@ -266,11 +286,11 @@ static void prepare_arrays(const char *rundir)
 }
 
 /* EAL's create of a memseg array file that a waiting child prepared: its fd, when the hidden
- * name still names it and EAL's open would have made the same file (flags, mode after umask,
- * owner), else -1. The caller has made sure that the name does not exist. */
+ * name (already in rf.tmp) still names it and EAL's open would have made the same file (flags,
+ * mode, umask, owner, security context), else -1. The caller has made sure that the name does
+ * not exist. */
 static int hand_array(const char *path, int flags, mode_t mode)
 {
-	struct stat fst, st;
 	mode_t um;
 
 	for (int i = 0; pa.on && i < pa.n; i++) {
@@ -282,18 +302,13 @@ static int hand_array(const char *path, int flags, mode_t mode)
 		umask(um);
 		if (pa.stale || flags != (O_CREAT | O_RDWR) || mode != 0600 || um != pa.umask ||
 		    pa.fscreate || geteuid() != pa.euid || getegid() != pa.egid ||
-		    sys_fstat(a->fd, &fst) < 0 || fst.st_dev != a->dev || fst.st_ino != a->ino ||
-		    fst.st_nlink != 1 ||
-		    syscall(SYS_newfstatat, AT_FDCWD, a->tmp, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    st.st_dev != a->dev || st.st_ino != a->ino)
+		    links_to(rf.tmp, a->dev, a->ino) != 1)
 			return -1;
 		/* EAL keeps this fd: at the number its open would have had, not close-on-exec */
 		if ((rf.fd = fcntl(a->fd, F_DUPFD, 0)) < 0)
 			return -1;
 		syscall(SYS_close, a->fd);
-		strcpy(rf.tmp, a->tmp);
-		strcpy(rf.path, a->path);
-		free(a->tmp);
+		strcpy(rf.path, path);
 		free(a->path);
 		*a = (struct prep_array){ .fd = -1 };
 		return rf.fd;
@@ -367,9 +382,9 @@ int dpdkmp_initfiles_fd_end(void)
 
 /* The zygote, for each child it reaped (pid), and once when the primary's init is done
  * (pid 0: of every pid that no longer exists, such as pool children killed together with
- * their zygote): a hidden file of that pid (section 2's, or a prepared array of a pool child
- * that died waiting, or that ran a program which never called rte_eal_init) does not outlive
- * it. */
+ * their zygote): a hidden file (hidden_name) of that pid, section 2's or a prepared array of
+ * a pool child that died waiting or ran a program which never called rte_eal_init, does not
+ * outlive it. */
 void dpdkmp_initfiles_sweep(const char *rundir, int pid)
 {
 	struct dirent *e;
@@ -381,9 +396,9 @@ void dpdkmp_initfiles_sweep(const char *rundir, int pid)
 		char *end;
 		long owner;
 
-		if (strncmp(e->d_name, ".dpdkmp-", 8))
+		if (strncmp(e->d_name, HIDDEN, strlen(HIDDEN)))
 			continue;
-		owner = strtol(e->d_name + 8, &end, 10);
+		owner = strtol(e->d_name + strlen(HIDDEN), &end, 10);
 		if (*end != '-' || owner <= 0 || owner > INT_MAX ||
 		    (pid ? owner != pid : kill((pid_t)owner, 0) == 0 || errno != ESRCH))
 			continue;
@@ -399,14 +414,12 @@ void dpdkmp_initfiles_sweep(const char *rundir, int pid)
  * name cannot be made. */
 static int create_hidden(const char *path, int flags, mode_t mode)
 {
-	const char *slash = strrchr(path, '/');
 	struct stat st;
 	int err = errno, fd = -1;
 
 	if ((flags & O_EXCL) || strlen(path) >= sizeof(rf.path) ||
 	    syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) == 0 ||
-	    snprintf(rf.tmp, sizeof(rf.tmp), "%.*s/.dpdkmp-%d-%s", (int)(slash - path), path,
-		     (int)getpid(), slash + 1) >= (int)sizeof(rf.tmp))
+	    hidden_name(rf.tmp, sizeof(rf.tmp), path) < 0)
 		goto out;
 	/* Made already by this child while it waited in the pool? */
 	if ((fd = hand_array(path, flags, mode)) >= 0)
