@@ -244,8 +244,7 @@ void dpdkmp_child_pooled(int sock, int run_fd, const struct dpdkmp_winset *ws,
 	prctl(PR_SET_NAME, "dpdkmp-pool");
 	dpdkmp_segments_prefault();
 	dpdkmp_initfiles_prepare(ws ? ws->runtime_dir : NULL);
-	if (!getenv("DPDKMP_TEST_NO_WARM"))
-		dpdkmp_loader_warm();
+	dpdkmp_loader_warm();
 	do
 		ret = dpdkmp_recv(sock, &m);
 	while (ret == -EINTR);
